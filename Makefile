@@ -1,0 +1,134 @@
+# coopstat: one Makefile for the core library, the Lua module, the CLI,
+# the tests and the install.  `make run` and `make test` set up the
+# Debian packages they need first (see `make deps`).
+
+CC       ?= cc
+AR       ?= ar
+PREFIX   ?= /usr/local
+BUILD    ?= build
+LUA      ?= lua5.4
+
+# Debian packages and the pkg-config names they provide.
+DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
+            libutf8proc-dev
+PC_LIBS   = lua5.4 libutf8proc sqlite3
+PC_TEST   = cmocka
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null)
+CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 2>/dev/null)
+TEST_CFLAGS:= $(shell pkg-config --cflags $(PC_TEST) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(PC_TEST) 2>/dev/null)
+LUA_CMOD   := $(PREFIX)/lib/lua/5.4
+
+WARN   = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+         -Wmissing-prototypes -Wvla -Wformat=2
+OPT   ?= -O2 -g
+CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -fPIC \
+             -MMD -MP -Icore $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+LDFLAGS_ALL += -fsanitize=address,undefined
+endif
+
+CORE_SRC = $(wildcard core/*.c)
+BIND_SRC = $(wildcard bindings/*.c)
+CLI_SRC  = $(wildcard cli/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+BIND_OBJ = $(BIND_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+LIBCORE  = $(BUILD)/libcoopstat.a
+LUAMOD   = $(BUILD)/coopstat.so
+EXE      = $(BUILD)/coopstat
+
+.PHONY: all deps run test test-unit test-lua install uninstall clean bench \
+        data help
+all: $(LIBCORE) $(LUAMOD) $(EXE)
+
+help:
+	@echo "make          build $(EXE), $(LIBCORE) and $(LUAMOD)"
+	@echo "make run      set up, build, run the province overview"
+	@echo "make test     set up, build, run every test (SANITIZE=1: ASan+UBSan)"
+	@echo "make deps     check (and as root install) the Debian packages"
+	@echo "make install  PREFIX=$(PREFIX); make uninstall"
+	@echo "make data     regenerate data/hoabinh from scripts/gen_hoabinh.lua"
+	@echo "make bench    benchmarks (see bench/README.md)"
+
+# --- dependencies -------------------------------------------------------
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "deps: all packages present"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing$$missing"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing \
+	    || exit 1; \
+	else \
+	  echo "deps: missing packages:$$missing"; \
+	  echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+	  exit 1; \
+	fi
+
+# --- build --------------------------------------------------------------
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+# The Lua module: bindings + core, loaded by a stock lua5.4 (which
+# provides the Lua API symbols itself, so liblua is not linked in).
+$(LUAMOD): $(BIND_OBJ) $(LIBCORE)
+	$(CC) -shared -o $@ $(BIND_OBJ) $(LIBCORE) $(CORE_LIBS) -lm $(LDFLAGS_ALL)
+
+$(EXE): $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE)
+	$(CC) -o $@ $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE) $(PKG_LIBS) -lm -Wl,-E \
+	  $(LDFLAGS_ALL)
+
+$(BUILD)/tests/%: tests/%.c $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -o $@ $< $(LIBCORE) $(CORE_LIBS) \
+	  $(TEST_LIBS) -lm $(LDFLAGS_ALL)
+
+# --- run and test -------------------------------------------------------
+run: deps
+	$(MAKE) all
+	./$(EXE) run scripts/examples/overview.lua
+
+test: deps
+	$(MAKE) all $(TEST_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+
+data: $(EXE)
+	./$(EXE) run scripts/gen_hoabinh.lua data/hoabinh
+
+bench: all
+	@$(MAKE) -C bench BUILD=$(abspath $(BUILD))
+
+# --- install ------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LUA_CMOD) \
+	  $(DESTDIR)$(PREFIX)/share/coopstat
+	install -m 755 $(EXE) $(DESTDIR)$(PREFIX)/bin/coopstat
+	install -m 644 $(LUAMOD) $(DESTDIR)$(LUA_CMOD)/coopstat.so
+	cp -R scripts data $(DESTDIR)$(PREFIX)/share/coopstat/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/coopstat $(DESTDIR)$(LUA_CMOD)/coopstat.so
+	rm -rf $(DESTDIR)$(PREFIX)/share/coopstat
+
+clean:
+	rm -rf build build-san
+
+-include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

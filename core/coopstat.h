@@ -1,0 +1,313 @@
+/*
+** coopstat.h: the only public header of the coopstat core.
+** The core is a columnar engine: typed columns (int64, float64, dictionary-
+** encoded UTF-8 strings, bool, date) with a validity bitmap, grouped into
+** immutable datasets that share their columns by reference count.
+** It knows nothing of Lua, never prints and never exits.
+*/
+#ifndef COOPSTAT_H
+#define COOPSTAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CS_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ */
+/* Status codes.  Functions that can fail return one of these; the   */
+/* detail of the last failure on an engine is in cs_errmsg().         */
+/* ------------------------------------------------------------------ */
+enum {
+    CS_OK = 0,
+    CS_ENOMEM,      /* out of memory */
+    CS_EINVAL,      /* invalid argument or option */
+    CS_ENOTFOUND,   /* no such column, file or object */
+    CS_ETYPE,       /* a value or column of the wrong type */
+    CS_EIO,         /* a read or write failed */
+    CS_EPARSE,      /* malformed input (CSV, dates, numbers) */
+    CS_EENCODING,   /* invalid UTF-8 or an unconvertible encoding */
+    CS_EOVERFLOW,   /* an integer result does not fit in 64 bits */
+    CS_EINTERRUPT,  /* cancelled through cs_engine_interrupt() */
+    CS_EMISUSE,     /* the API was used against its contract */
+    CS_EEXIST       /* a name is already taken */
+};
+
+/* Returns a fixed English string for RC; never NULL. */
+const char *cs_strerror(int rc);
+
+/* ------------------------------------------------------------------ */
+/* Engine: the root handle.  Owns the allocator and the last error.   */
+/* ------------------------------------------------------------------ */
+typedef struct cs_engine cs_engine;
+
+/* The allocator hook, shaped like lua_Alloc: NSIZE == 0 frees PTR and
+** returns NULL; otherwise it returns a block of NSIZE bytes holding the
+** first min(OSIZE, NSIZE) bytes of PTR, or NULL on failure (PTR is then
+** left untouched).  OSIZE is the size PTR was allocated with (0 if NULL). */
+typedef void *(*cs_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* Creates an engine.  ALLOC may be NULL for the C library allocator.
+** On CS_OK *OUT is a new engine the caller frees with cs_engine_free().
+** Errors: CS_ENOMEM. */
+int cs_engine_new(cs_alloc_fn alloc, void *ud, cs_engine **out);
+
+/* Frees ENG.  Every object created on ENG must be freed first.
+** Accepts NULL. */
+void cs_engine_free(cs_engine *eng);
+
+/* The detail of the last error on ENG ("" when none).  Owned by ENG,
+** valid until the next call that fails on ENG. */
+const char *cs_errmsg(const cs_engine *eng);
+
+/* Asks long loops running on ENG to stop with CS_EINTERRUPT.  Safe to
+** call from a signal handler.  The flag stays set until cleared with
+** cs_engine_clear_interrupt(). */
+void cs_engine_interrupt(cs_engine *eng);
+void cs_engine_clear_interrupt(cs_engine *eng);
+
+/* Allocates through ENG's allocator; memory returned by the core as
+** "new" strings is freed with cs_free(eng, p, size) or cs_free_str(). */
+void *cs_malloc(cs_engine *eng, size_t n);
+void cs_free(cs_engine *eng, void *p, size_t n);
+/* Frees a NUL-terminated string the core returned as new. */
+void cs_free_str(cs_engine *eng, char *s);
+
+/* ------------------------------------------------------------------ */
+/* Types and values                                                   */
+/* ------------------------------------------------------------------ */
+typedef enum cs_type {
+    CS_TYPE_I64 = 1,  /* int64_t */
+    CS_TYPE_F64,      /* double */
+    CS_TYPE_STR,      /* UTF-8 NFC text, dictionary-encoded */
+    CS_TYPE_BOOL,     /* 0 or 1 */
+    CS_TYPE_DATE      /* days since 1970-01-01, proleptic Gregorian */
+} cs_type;
+
+/* "int64", "float64", "string", "bool", "date"; NULL for a bad type. */
+const char *cs_type_name(cs_type t);
+/* Parses a type name; returns 0 when NAME is not one. */
+cs_type cs_type_from_name(const char *name);
+
+/* One cell.  A string value borrows its bytes from the column's
+** dictionary: valid while the column lives. */
+typedef struct cs_value {
+    cs_type type;
+    int isnull;
+    union {
+        int64_t i;
+        double f;
+        int b;
+        int32_t d;
+        struct { const char *p; size_t len; } s;
+    } u;
+} cs_value;
+
+/* Dates.  cs_date_parse accepts ISO "YYYY-MM-DD" (FMT NULL) or a
+** strptime-like FMT made of %d %m %Y and literal characters; it returns
+** CS_EPARSE for text that is not a real date.  cs_date_format writes
+** "YYYY-MM-DD" and a NUL into BUF (at least 11 bytes; years outside
+** 0..9999 are written with a sign and need up to 16). */
+int cs_date_parse(const char *s, size_t len, const char *fmt, int32_t *days);
+void cs_date_format(int32_t days, char *buf);
+void cs_date_ymd(int32_t days, int *y, int *m, int *d);
+int32_t cs_date_from_ymd(int y, int m, int d);
+
+/* ------------------------------------------------------------------ */
+/* Columns                                                            */
+/* ------------------------------------------------------------------ */
+/* A column stores its values contiguously by type.  It is mutable while
+** it is being filled and becomes frozen (immutable) when a dataset
+** takes it; a frozen column may be shared by many datasets, each
+** holding a reference.  Pushing into a frozen column is CS_EMISUSE. */
+typedef struct cs_column cs_column;
+
+/* Creates an empty column of TYPE.  On CS_OK *OUT is a new column with
+** one reference, released with cs_column_release().
+** Errors: CS_EINVAL (bad type), CS_ENOMEM. */
+int cs_column_new(cs_engine *eng, cs_type type, cs_column **out);
+
+/* Adds a reference to COL and returns it. */
+cs_column *cs_column_retain(cs_column *col);
+/* Drops a reference; frees COL with the last one.  Accepts NULL. */
+void cs_column_release(cs_column *col);
+
+/* Ensures room for N more values.  Errors: CS_ENOMEM, CS_EOVERFLOW. */
+int cs_column_reserve(cs_column *col, size_t n);
+
+/* Appends one value.  The push must match the column's type, except
+** that cs_column_push_null works on every type.  cs_column_push_str
+** validates UTF-8 (CS_EENCODING) and stores the NFC form of S.
+** Errors: CS_ETYPE, CS_EMISUSE (frozen), CS_ENOMEM, CS_EENCODING. */
+int cs_column_push_i64(cs_column *col, int64_t v);
+int cs_column_push_f64(cs_column *col, double v);
+int cs_column_push_bool(cs_column *col, int v);
+int cs_column_push_date(cs_column *col, int32_t days);
+int cs_column_push_str(cs_column *col, const char *s, size_t len);
+int cs_column_push_null(cs_column *col);
+/* Appends a value of any type; a null value pushes null.  An int64
+** value into a float64 column is widened.  Errors: as above. */
+int cs_column_push_value(cs_column *col, const cs_value *v);
+
+cs_type cs_column_type(const cs_column *col);
+size_t cs_column_len(const cs_column *col);
+size_t cs_column_nulls(const cs_column *col);
+cs_engine *cs_column_engine(const cs_column *col);
+int cs_column_is_null(const cs_column *col, size_t row);
+
+/* Reads row ROW (< len) into *OUT.  A string borrows from COL. */
+void cs_column_get(const cs_column *col, size_t row, cs_value *out);
+
+/* Raw typed arrays for kernels (borrowed; NULL for another type).
+** A null row holds an unspecified value in these arrays. */
+const int64_t *cs_column_i64s(const cs_column *col);
+const double *cs_column_f64s(const cs_column *col);
+const uint8_t *cs_column_bools(const cs_column *col);
+const int32_t *cs_column_dates(const cs_column *col);
+/* String columns: one dictionary code per row, and the dictionary. */
+const uint32_t *cs_column_codes(const cs_column *col);
+size_t cs_column_dict_size(const cs_column *col);
+const char *cs_column_dict_str(const cs_column *col, uint32_t code,
+                               size_t *len);
+
+/* Whole-column aggregates, computed in one pass over the typed array.
+** COUNT counts non-null values.  SUM is exact for int64 and bool (the
+** number of trues) columns and a double for float64; MEAN is NaN and
+** MIN/MAX are null when COUNT is 0.  MIN/MAX of strings compare bytes.
+** SUM and MEAN are meaningless (0, NaN) for string and date columns. */
+typedef struct cs_stats {
+    size_t count;
+    size_t nulls;
+    int64_t isum;     /* int64 and bool columns */
+    double fsum;      /* every numeric column */
+    double mean;
+    cs_value min, max;
+} cs_stats;
+
+/* Errors: CS_EOVERFLOW when the exact sum of an int64 column does not
+** fit in int64 (the message names the column's length and the sum's
+** sign); CS_EINTERRUPT. */
+int cs_column_stats(const cs_column *col, cs_stats *out);
+
+/* ------------------------------------------------------------------ */
+/* Datasets                                                           */
+/* ------------------------------------------------------------------ */
+/* A dataset is an ordered set of uniquely named columns of equal
+** length.  Ownership: a dataset holds one reference to each of its
+** columns; it is built with cs_dataset_add() by the code that created
+** it and is immutable once handed to anyone else.  Every operation
+** returns a new dataset that may share columns (never copies them when
+** it can share).  A dataset has a single owner who frees it with
+** cs_dataset_free(). */
+typedef struct cs_dataset cs_dataset;
+
+/* Creates an empty dataset (0 columns, 0 rows).  Errors: CS_ENOMEM. */
+int cs_dataset_new(cs_engine *eng, cs_dataset **out);
+void cs_dataset_free(cs_dataset *ds);
+
+/* Appends column COL named NAME.  Borrows COL (adds a reference and
+** freezes it).  Errors: CS_EEXIST (name taken), CS_EINVAL (length
+** differs from the other columns, empty name), CS_ENOMEM. */
+int cs_dataset_add(cs_dataset *ds, const char *name, cs_column *col);
+
+cs_engine *cs_dataset_engine(const cs_dataset *ds);
+size_t cs_dataset_nrows(const cs_dataset *ds);
+size_t cs_dataset_ncols(const cs_dataset *ds);
+/* Column I (< ncols), borrowed. */
+const char *cs_dataset_colname(const cs_dataset *ds, size_t i);
+cs_column *cs_dataset_column(const cs_dataset *ds, size_t i);
+/* Index of column NAME, or -1. */
+ptrdiff_t cs_dataset_find(const cs_dataset *ds, const char *name);
+/* Column NAME, borrowed; NULL and an error message naming the column
+** (and listing those that exist) when absent. */
+cs_column *cs_dataset_get(const cs_dataset *ds, const char *name);
+
+/* A new dataset of rows ROWS[0..N) of DS, in that order (rows may
+** repeat).  Errors: CS_EINVAL (row out of range), CS_ENOMEM. */
+int cs_dataset_take(const cs_dataset *ds, const size_t *rows, size_t n,
+                    cs_dataset **out);
+/* Rows [OFFSET, OFFSET+N) clipped to the dataset. */
+int cs_dataset_slice(const cs_dataset *ds, size_t offset, size_t n,
+                     cs_dataset **out);
+
+/* Formats DS as an aligned text table: header, rule, up to MAX_ROWS
+** rows (0 = all; when rows are left out, the first and last halves are
+** shown with a "… N more rows" line), columns fitted to WIDTH display
+** cells (0 = unlimited) by eliding middle columns.  Numbers are
+** right-aligned, nulls shown as "∅", widths are Unicode display
+** widths.  On CS_OK *OUT is a new NUL-terminated string (cs_free_str).
+** Errors: CS_ENOMEM. */
+typedef struct cs_format_options {
+    size_t max_rows;
+    size_t width;
+    int show_types;   /* a line of type names under the header */
+} cs_format_options;
+int cs_dataset_format(const cs_dataset *ds, const cs_format_options *opt,
+                      char **out);
+
+/* ------------------------------------------------------------------ */
+/* Text                                                               */
+/* ------------------------------------------------------------------ */
+/* Display width (terminal cells) of UTF-8 text S[0..LEN); invalid
+** bytes count as one cell each. */
+size_t cs_utf8_width(const char *s, size_t len);
+/* Returns 1 when S[0..LEN) is valid UTF-8 (no overlongs, surrogates or
+** values beyond U+10FFFF); else 0 and *BAD_OFFSET = first bad byte. */
+int cs_utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
+/* ------------------------------------------------------------------ */
+/* CSV                                                                */
+/* ------------------------------------------------------------------ */
+typedef struct cs_csv_options {
+    char sep;                 /* ',' ';' '\t' or '|'; 0 = detect */
+    char decimal;             /* '.' (default) or ',' */
+    char thousands;           /* 0 (default), '.', ',' or ' ' */
+    int header;               /* 1 (default): first row names columns */
+    const char *const *na;    /* extra null markers; NULL = {"NA"} */
+    size_t nna;
+    const char *date_format;  /* NULL = ISO YYYY-MM-DD; e.g. "%d/%m/%Y" */
+    const char *encoding;     /* NULL/"utf-8", "cp1258", "tcvn3" */
+    /* Schema: these columns get these types instead of inferred ones. */
+    const char *const *schema_names;
+    const cs_type *schema_types;
+    size_t nschema;
+} cs_csv_options;
+
+/* Fills OPT with the defaults. */
+void cs_csv_options_init(cs_csv_options *opt);
+
+/* Reads the CSV file PATH into a new dataset.  Types are inferred from
+** the whole file unless given in OPT's schema.  OPT may be NULL.
+** On error *OUT is NULL and cs_errmsg() reads "PATH:LINE:COLUMN: ...".
+** Errors: CS_ENOTFOUND, CS_EIO, CS_EPARSE, CS_EENCODING, CS_ETYPE,
+** CS_EINVAL (bad option), CS_ENOMEM, CS_EINTERRUPT. */
+int cs_csv_read(cs_engine *eng, const char *path, const cs_csv_options *opt,
+                cs_dataset **out);
+
+/* The same over BUF[0..LEN), which is borrowed; NAME stands for the
+** path in messages. */
+int cs_csv_read_buffer(cs_engine *eng, const char *buf, size_t len,
+                       const char *name, const cs_csv_options *opt,
+                       cs_dataset **out);
+
+typedef struct cs_csv_write_options {
+    char sep;        /* ',' (default) */
+    char decimal;    /* '.' (default) or ',' */
+    int bom;         /* write a UTF-8 byte order mark */
+    int crlf;        /* CRLF line ends */
+    int header;      /* 1 (default) */
+} cs_csv_write_options;
+
+void cs_csv_write_options_init(cs_csv_write_options *opt);
+
+/* Writes DS to PATH: to a temporary file beside it, renamed over PATH
+** only when complete.  Nulls are unquoted empty fields, empty strings
+** "".  Floats are written with the shortest text that reads back to
+** the same double.  Errors: CS_EIO, CS_EINVAL, CS_ENOMEM. */
+int cs_csv_write(const cs_dataset *ds, const char *path,
+                 const cs_csv_write_options *opt);
+
+/* The same, into a new NUL-terminated string (cs_free_str). */
+int cs_csv_write_string(const cs_dataset *ds, const cs_csv_write_options *opt,
+                        char **out, size_t *len);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+** csint.h: internals shared by the core's modules (never installed).
+** Holds the layouts of the opaque types and the cs__ helpers: the
+** allocator wrappers, error setting, the growable buffer and the string
+** dictionary.  Nothing outside core/ may include it, except core tests.
+*/
+#ifndef COOPSTAT_INT_H
+#define COOPSTAT_INT_H
+
+#include "coopstat.h"
+
+#include <signal.h>
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define CS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define CS_VPRINTF(a) __attribute__((format(printf, a, 0)))
+#else
+#define CS_VPRINTF(a)
+#define CS_PRINTF(a, b)
+#endif
+
+/* Long loops look at the interrupt flag once every this many rows. */
+#define CS_INTERRUPT_STRIDE 4096
+
+struct cs_engine {
+    cs_alloc_fn alloc;
+    void *ud;
+    volatile sig_atomic_t interrupted;
+    char errmsg[512];
+};
+
+/* ---- memory ---- */
+void *cs__alloc(cs_engine *eng, size_t n);
+void *cs__realloc(cs_engine *eng, void *p, size_t osize, size_t nsize);
+void cs__free(cs_engine *eng, void *p, size_t n);
+/* Computes A*B into *OUT; returns 0 on overflow. */
+int cs__mul_ok(size_t a, size_t b, size_t *out);
+/* A copy of S[0..LEN) with a NUL, from ENG's allocator (LEN+1 bytes). */
+char *cs__strndup(cs_engine *eng, const char *s, size_t len);
+
+/* ---- errors: set the message and return RC ---- */
+int cs__error(cs_engine *eng, int rc, const char *fmt, ...) CS_PRINTF(3, 4);
+int cs__verror(cs_engine *eng, int rc, const char *fmt, va_list ap)
+    CS_VPRINTF(3);
+int cs__oom(cs_engine *eng);
+/* Returns CS_EINTERRUPT with a message when ENG was interrupted. */
+int cs__check_interrupt(cs_engine *eng);
+
+/* ---- growable byte buffer ---- */
+typedef struct cs_buf {
+    cs_engine *eng;
+    char *p;
+    size_t len, cap;
+} cs_buf;
+
+void cs__buf_init(cs_buf *b, cs_engine *eng);
+void cs__buf_free(cs_buf *b);
+int cs__buf_reserve(cs_buf *b, size_t extra);
+int cs__buf_add(cs_buf *b, const char *s, size_t len);
+int cs__buf_addc(cs_buf *b, char c);
+int cs__buf_printf(cs_buf *b, const char *fmt, ...) CS_PRINTF(2, 3);
+/* Hands the NUL-terminated contents over as a cs_free_str() string. */
+char *cs__buf_detach(cs_buf *b);
+
+/* ---- string dictionary (dict.c) ---- */
+/* Distinct strings, each with a NUL after it, in insertion order; the
+** code of a string is its index.  Shared by columns through a
+** reference count once frozen. */
+typedef struct cs_dict {
+    cs_engine *eng;
+    size_t refs;
+    uint32_t n, cap;     /* strings, and room in offs */
+    size_t *offs;        /* n+1 offsets into bytes */
+    char *bytes;
+    size_t nbytes, capbytes;
+    uint32_t *slots;     /* open addressing: code+1, 0 = empty */
+    uint32_t nslots;     /* a power of two */
+} cs_dict;
+
+int cs__dict_new(cs_engine *eng, cs_dict **out);
+void cs__dict_retain(cs_dict *d);
+void cs__dict_release(cs_dict *d);
+/* Code of S[0..LEN), inserting it when new.  S must already be NFC. */
+int cs__dict_intern(cs_dict *d, const char *s, size_t len, uint32_t *code);
+static inline const char *cs__dict_str(const cs_dict *d, uint32_t code,
+                                       size_t *len)
+{
+    if (len) *len = d->offs[code + 1] - d->offs[code] - 1;
+    return d->bytes + d->offs[code];
+}
+uint64_t cs__hash(const char *s, size_t len);
+
+/* ---- text (text.c) ---- */
+/* Writes the NFC form of S[0..LEN) (valid UTF-8) into OUT (reset
+** first).  ASCII-only input is copied as is. Errors: CS_EENCODING,
+** CS_ENOMEM. */
+int cs__nfc(cs_engine *eng, const char *s, size_t len, cs_buf *out);
+/* Writes the shortest "%.*g" text that reads back as V ("NaN", "Inf",
+** "-Inf" for those); SIZE >= 32. */
+void cs__format_double(double v, char *buf, size_t size);
+/* 1 when S[0..LEN) is all ASCII. */
+int cs__is_ascii(const char *s, size_t len);
+
+/* ---- columns ---- */
+struct cs_column {
+    cs_engine *eng;
+    cs_type type;
+    size_t refs;
+    int frozen;
+    size_t len, cap;
+    void *data;          /* int64_t, double, uint32_t codes, uint8_t, int32_t */
+    uint64_t *valid;     /* NULL while there is no null; bit set = valid */
+    size_t nnull;
+    cs_dict *dict;       /* string columns only */
+    cs_buf scratch;      /* NFC work space while being filled */
+};
+
+size_t cs__type_size(cs_type t);
+/* A new column of TYPE that shares SRC's dictionary (string columns), for
+** operators that gather rows of SRC. */
+int cs__column_new_like(const cs_column *src, cs_column **out);
+/* Appends the code of a string already in COL's dictionary. */
+int cs__column_push_code(cs_column *col, uint32_t code);
+/* Gathers rows ROWS[0..N) of SRC into a new frozen-ready column. */
+int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
+                    cs_column **out);
+
+static inline int cs__bit(const uint64_t *bits, size_t i)
+{
+    return (int)((bits[i >> 6] >> (i & 63)) & 1u);
+}
+
+/* ---- datasets ---- */
+struct cs_dataset {
+    cs_engine *eng;
+    size_t nrows, ncols, capcols;
+    char **names;
+    cs_column **cols;
+};
+
+#endif

@@ -1,0 +1,160 @@
+/*
+** dataset.c: ordered sets of named, equally long columns.
+** A dataset holds one reference to each column; operations build new
+** datasets that share the columns they do not change.
+*/
+#include "csint.h"
+
+#include <string.h>
+
+int cs_dataset_new(cs_engine *eng, cs_dataset **out)
+{
+    cs_dataset *ds = cs__alloc(eng, sizeof *ds);
+    *out = NULL;
+    if (!ds) return cs__oom(eng);
+    memset(ds, 0, sizeof *ds);
+    ds->eng = eng;
+    *out = ds;
+    return CS_OK;
+}
+
+void cs_dataset_free(cs_dataset *ds)
+{
+    size_t i;
+    if (!ds) return;
+    for (i = 0; i < ds->ncols; i++) {
+        cs__free(ds->eng, ds->names[i], strlen(ds->names[i]) + 1);
+        cs_column_release(ds->cols[i]);
+    }
+    cs__free(ds->eng, ds->names, ds->capcols * sizeof *ds->names);
+    cs__free(ds->eng, ds->cols, ds->capcols * sizeof *ds->cols);
+    cs__free(ds->eng, ds, sizeof *ds);
+}
+
+int cs_dataset_add(cs_dataset *ds, const char *name, cs_column *col)
+{
+    char *copy;
+    if (!name || !*name)
+        return cs__error(ds->eng, CS_EINVAL, "a column needs a name");
+    if (cs_dataset_find(ds, name) >= 0)
+        return cs__error(ds->eng, CS_EEXIST, "duplicate column name '%s'",
+                         name);
+    if (ds->ncols > 0 && col->len != ds->nrows)
+        return cs__error(ds->eng, CS_EINVAL,
+                         "column '%s' has %zu rows, the dataset has %zu",
+                         name, col->len, ds->nrows);
+    if (ds->ncols == ds->capcols) {
+        /* Both arrays are replaced or neither, so an allocation failure
+        ** leaves the dataset as it was. */
+        size_t ncap = ds->capcols ? ds->capcols * 2 : 8;
+        char **names = cs__alloc(ds->eng, ncap * sizeof *names);
+        cs_column **cols = cs__alloc(ds->eng, ncap * sizeof *cols);
+        if (!names || !cols) {
+            cs__free(ds->eng, names, ncap * sizeof *names);
+            cs__free(ds->eng, cols, ncap * sizeof *cols);
+            return cs__oom(ds->eng);
+        }
+        if (ds->ncols) {
+            memcpy(names, ds->names, ds->ncols * sizeof *names);
+            memcpy(cols, ds->cols, ds->ncols * sizeof *cols);
+        }
+        cs__free(ds->eng, ds->names, ds->capcols * sizeof *names);
+        cs__free(ds->eng, ds->cols, ds->capcols * sizeof *cols);
+        ds->names = names;
+        ds->cols = cols;
+        ds->capcols = ncap;
+    }
+    copy = cs__strndup(ds->eng, name, strlen(name));
+    if (!copy) return cs__oom(ds->eng);
+    col->frozen = 1;
+    cs__buf_free(&col->scratch);
+    ds->names[ds->ncols] = copy;
+    ds->cols[ds->ncols] = cs_column_retain(col);
+    ds->ncols++;
+    ds->nrows = col->len;
+    return CS_OK;
+}
+
+cs_engine *cs_dataset_engine(const cs_dataset *ds) { return ds->eng; }
+size_t cs_dataset_nrows(const cs_dataset *ds) { return ds->nrows; }
+size_t cs_dataset_ncols(const cs_dataset *ds) { return ds->ncols; }
+
+const char *cs_dataset_colname(const cs_dataset *ds, size_t i)
+{
+    return i < ds->ncols ? ds->names[i] : NULL;
+}
+
+cs_column *cs_dataset_column(const cs_dataset *ds, size_t i)
+{
+    return i < ds->ncols ? ds->cols[i] : NULL;
+}
+
+ptrdiff_t cs_dataset_find(const cs_dataset *ds, const char *name)
+{
+    size_t i;
+    for (i = 0; i < ds->ncols; i++)
+        if (strcmp(ds->names[i], name) == 0) return (ptrdiff_t)i;
+    return -1;
+}
+
+cs_column *cs_dataset_get(const cs_dataset *ds, const char *name)
+{
+    ptrdiff_t i = cs_dataset_find(ds, name);
+    cs_buf b;
+    size_t k;
+    if (i >= 0) return ds->cols[i];
+    /* List what exists, within the message buffer's room. */
+    cs__buf_init(&b, ds->eng);
+    for (k = 0; k < ds->ncols && b.len < 300; k++)
+        if (cs__buf_printf(&b, "%s%s", k ? ", " : "", ds->names[k])) break;
+    cs__error(ds->eng, CS_ENOTFOUND, "no column '%s' (columns: %s%s)", name,
+              b.p ? b.p : "none", k < ds->ncols ? ", ..." : "");
+    cs__buf_free(&b);
+    return NULL;
+}
+
+int cs_dataset_take(const cs_dataset *ds, const size_t *rows, size_t n,
+                    cs_dataset **out)
+{
+    cs_dataset *res = NULL;
+    size_t i;
+    int rc;
+    *out = NULL;
+    for (i = 0; i < n; i++)
+        if (rows[i] >= ds->nrows)
+            return cs__error(ds->eng, CS_EINVAL,
+                             "row %zu is out of range (%zu rows)", rows[i] + 1,
+                             ds->nrows);
+    rc = cs_dataset_new(ds->eng, &res);
+    if (rc) return rc;
+    for (i = 0; i < ds->ncols; i++) {
+        cs_column *col;
+        rc = cs__column_take(ds->cols[i], rows, n, &col);
+        if (rc) goto fail;
+        rc = cs_dataset_add(res, ds->names[i], col);
+        cs_column_release(col);
+        if (rc) goto fail;
+    }
+    res->nrows = n;
+    *out = res;
+    return CS_OK;
+fail:
+    cs_dataset_free(res);
+    return rc;
+}
+
+int cs_dataset_slice(const cs_dataset *ds, size_t offset, size_t n,
+                     cs_dataset **out)
+{
+    size_t *rows, i;
+    int rc;
+    if (offset > ds->nrows) offset = ds->nrows;
+    if (n > ds->nrows - offset) n = ds->nrows - offset;
+    rows = cs__alloc(ds->eng, (n ? n : 1) * sizeof *rows);
+    *out = NULL;
+    if (!rows) return cs__oom(ds->eng);
+    for (i = 0; i < n; i++) rows[i] = offset + i;
+    rc = cs_dataset_take(ds, rows, n, out);
+    cs__free(ds->eng, rows, (n ? n : 1) * sizeof *rows);
+    return rc;
+}

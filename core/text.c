@@ -1,0 +1,139 @@
+/*
+** text.c: UTF-8 validation, NFC normalisation and display width.
+** Normalisation is utf8proc's, run into a buffer the engine owns; text
+** that is pure ASCII is already NFC and skips it.
+*/
+#include "csint.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+int cs__is_ascii(const char *s, size_t len)
+{
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < len; i++) acc |= (unsigned char)s[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
+/* Decodes one code point at S[0..LEN); returns its length (0 if bad). */
+static size_t decode(const unsigned char *s, size_t len, int32_t *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = (int32_t)c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        if (len < 2 || (s[1] & 0xC0) != 0x80) return 0;
+        *cp = (int32_t)(((c & 0x1Fu) << 6) | (s[1] & 0x3Fu));
+        return 2;
+    }
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned v;
+        if (len < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        v = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
+        if (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+        *cp = (int32_t)v;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned v;
+        if (len < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+            (s[3] & 0xC0) != 0x80)
+            return 0;
+        v = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) |
+            ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+        if (v < 0x10000 || v > 0x10FFFF) return 0;
+        *cp = (int32_t)v;
+        return 4;
+    }
+    return 0;
+}
+
+int cs_utf8_valid(const char *s, size_t len, size_t *bad_offset)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t n;
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        n = decode(u + i, len - i, &cp);
+        if (n == 0) {
+            if (bad_offset) *bad_offset = i;
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+size_t cs_utf8_width(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, w = 0;
+    while (i < len) {
+        int32_t cp;
+        size_t n = decode(u + i, len - i, &cp);
+        int cw;
+        if (n == 0) {
+            w++;
+            i++;
+            continue;
+        }
+        i += n;
+        if (cp < 0x20 || cp == 0x7F) continue;
+        cw = utf8proc_charwidth(cp);
+        if (cw > 0) w += (size_t)cw;
+    }
+    return w;
+}
+
+int cs__nfc(cs_engine *eng, const char *s, size_t len, cs_buf *out)
+{
+    const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+    utf8proc_ssize_t n, cap;
+    size_t bytes;
+    int rc;
+
+    out->len = 0;
+    if (cs__is_ascii(s, len)) return cs__buf_add(out, s, len);
+    if (len > (size_t)(PTRDIFF_MAX / 8))
+        return cs__error(eng, CS_EOVERFLOW, "text too long to normalise");
+
+    /* A decomposition rarely grows text by more than 3 code points per
+    ** byte; the buffer holds code points, then the re-encoded UTF-8. */
+    cap = (utf8proc_ssize_t)len + 16;
+    for (;;) {
+        if (!cs__mul_ok((size_t)cap, sizeof(utf8proc_int32_t), &bytes))
+            return cs__error(eng, CS_EOVERFLOW, "text too long");
+        out->len = 0;
+        rc = cs__buf_reserve(out, bytes);
+        if (rc) return rc;
+        n = utf8proc_decompose((const utf8proc_uint8_t *)s,
+                               (utf8proc_ssize_t)len,
+                               (utf8proc_int32_t *)(void *)out->p, cap, opts);
+        if (n < 0)
+            return cs__error(eng, CS_EENCODING, "invalid UTF-8: %s",
+                             utf8proc_errmsg(n));
+        if (n <= cap) break;
+        cap = n;
+    }
+    n = utf8proc_reencode((utf8proc_int32_t *)(void *)out->p, n, opts);
+    if (n < 0)
+        return cs__error(eng, CS_EENCODING, "cannot normalise text: %s",
+                         utf8proc_errmsg(n));
+    out->len = (size_t)n;
+    out->p[out->len] = '\0';
+    return CS_OK;
+}

@@ -1,0 +1,260 @@
+/*
+** test_dataset.c: building datasets, sharing columns, gathering rows and
+** formatting tables, with an out-of-memory sweep.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "coopstat.h"
+
+typedef struct tally {
+    long nalloc, fail_at, live;
+} tally;
+
+static void *tally_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    tally *t = ud;
+    (void)osize;
+    if (nsize == 0) {
+        if (ptr) t->live--;
+        free(ptr);
+        return NULL;
+    }
+    t->nalloc++;
+    if (t->fail_at && t->nalloc == t->fail_at) return NULL;
+    if (!ptr) t->live++;
+    return realloc(ptr, nsize);
+}
+
+/* district (string), members (int64 with a null), rev (float64). */
+static int build(cs_engine *eng, size_t n, cs_dataset **out)
+{
+    static const char *const names[] = {"\xC4\x90\xC3\xA0 B\xE1\xBA\xAF" "c",
+                                        "Mai Ch\xC3\xA2u", "L\xE1\xBA\xA1" "c S\xC6\xA1n"};
+    cs_column *d = NULL, *m = NULL, *r = NULL;
+    cs_dataset *ds = NULL;
+    size_t i;
+    int rc;
+    *out = NULL;
+    if ((rc = cs_column_new(eng, CS_TYPE_STR, &d))) goto done;
+    if ((rc = cs_column_new(eng, CS_TYPE_I64, &m))) goto done;
+    if ((rc = cs_column_new(eng, CS_TYPE_F64, &r))) goto done;
+    for (i = 0; i < n; i++) {
+        const char *s = names[i % 3];
+        if ((rc = cs_column_push_str(d, s, strlen(s)))) goto done;
+        rc = i == 1 ? cs_column_push_null(m)
+                    : cs_column_push_i64(m, (int64_t)(i * 10));
+        if (rc) goto done;
+        if ((rc = cs_column_push_f64(r, (double)i / 4))) goto done;
+    }
+    if ((rc = cs_dataset_new(eng, &ds))) goto done;
+    if ((rc = cs_dataset_add(ds, "district", d))) goto done;
+    if ((rc = cs_dataset_add(ds, "members", m))) goto done;
+    if ((rc = cs_dataset_add(ds, "rev", r))) goto done;
+    *out = ds;
+    ds = NULL;
+done:
+    cs_dataset_free(ds);
+    cs_column_release(d);
+    cs_column_release(m);
+    cs_column_release(r);
+    return rc;
+}
+
+static void test_dataset_add_find_and_errors(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds;
+    cs_column *c;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(build(eng, 5, &ds), CS_OK);
+    assert_int_equal(cs_dataset_nrows(ds), 5);
+    assert_int_equal(cs_dataset_ncols(ds), 3);
+    assert_string_equal(cs_dataset_colname(ds, 1), "members");
+    assert_int_equal(cs_dataset_find(ds, "rev"), 2);
+    assert_int_equal(cs_dataset_find(ds, "nope"), -1);
+    assert_null(cs_dataset_get(ds, "membres"));
+    assert_non_null(strstr(cs_errmsg(eng), "'membres'"));
+    assert_non_null(strstr(cs_errmsg(eng), "district, members, rev"));
+    /* A duplicate name and a column of another length are refused. */
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &c), CS_OK);
+    assert_int_equal(cs_column_push_i64(c, 1), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "short", c), CS_EINVAL);
+    assert_non_null(strstr(cs_errmsg(eng), "1 rows, the dataset has 5"));
+    assert_int_equal(cs_dataset_add(ds, "rev", c), CS_EEXIST);
+    assert_int_equal(cs_dataset_add(ds, "", c), CS_EINVAL);
+    assert_int_equal(cs_dataset_ncols(ds), 3);
+    cs_column_release(c);
+    cs_dataset_free(ds);
+    cs_engine_free(eng);
+}
+
+static void test_dataset_take_shares_dictionary_and_keeps_nulls(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds, *t;
+    size_t rows[] = {4, 1, 1, 0};
+    cs_value v;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(build(eng, 5, &ds), CS_OK);
+    assert_int_equal(cs_dataset_take(ds, rows, 4, &t), CS_OK);
+    assert_int_equal(cs_dataset_nrows(t), 4);
+    cs_column_get(cs_dataset_column(t, 1), 0, &v);
+    assert_int_equal(v.u.i, 40);
+    assert_true(cs_column_is_null(cs_dataset_column(t, 1), 1));
+    assert_true(cs_column_is_null(cs_dataset_column(t, 1), 2));
+    assert_int_equal(cs_column_nulls(cs_dataset_column(t, 1)), 2);
+    /* Codes are comparable across the two: the dictionary is shared. */
+    assert_int_equal(cs_column_codes(cs_dataset_column(t, 0))[3],
+                     cs_column_codes(cs_dataset_column(ds, 0))[0]);
+    cs_dataset_free(ds);   /* t must outlive its source */
+    cs_column_get(cs_dataset_column(t, 0), 1, &v);
+    assert_string_equal(v.u.s.p, "Mai Ch\xC3\xA2u");
+    rows[0] = 9;
+    assert_int_equal(cs_dataset_take(t, rows, 1, &ds), CS_EINVAL);
+    assert_null(ds);
+    cs_dataset_free(t);
+    cs_engine_free(eng);
+}
+
+static void test_dataset_slice_clips_and_empty(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds, *s;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(build(eng, 5, &ds), CS_OK);
+    assert_int_equal(cs_dataset_slice(ds, 3, 10, &s), CS_OK);
+    assert_int_equal(cs_dataset_nrows(s), 2);
+    cs_dataset_free(s);
+    assert_int_equal(cs_dataset_slice(ds, 7, 2, &s), CS_OK);
+    assert_int_equal(cs_dataset_nrows(s), 0);
+    assert_int_equal(cs_dataset_ncols(s), 3);
+    cs_dataset_free(s);
+    cs_dataset_free(ds);
+    cs_engine_free(eng);
+}
+
+static void test_dataset_format_aligns_by_display_width(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds;
+    cs_format_options opt = {0, 0, 1};
+    char *s;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(build(eng, 3, &ds), CS_OK);
+    assert_int_equal(cs_dataset_format(ds, &opt, &s), CS_OK);
+    assert_string_equal(
+        s,
+        "district  members      rev\n"
+        "string      int64  float64\n"
+        "\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80"
+        "\xE2\x94\x80\xE2\x94\x80  "
+        "\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80"
+        "\xE2\x94\x80  "
+        "\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80\xE2\x94\x80"
+        "\xE2\x94\x80\n"
+        "\xC4\x90\xC3\xA0 B\xE1\xBA\xAF" "c          0        0\n"
+        "Mai Ch\xC3\xA2u        \xE2\x88\x85     0.25\n"
+        "L\xE1\xBA\xA1" "c S\xC6\xA1n        20      0.5\n"
+        "(3 rows, 3 columns)\n");
+    cs_free_str(eng, s);
+    cs_dataset_free(ds);
+    cs_engine_free(eng);
+}
+
+static void test_dataset_format_elides_rows_and_columns(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds;
+    cs_format_options opt = {4, 20, 0};
+    char *s;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(build(eng, 100, &ds), CS_OK);
+    assert_int_equal(cs_dataset_format(ds, &opt, &s), CS_OK);
+    assert_non_null(strstr(s, "\xE2\x80\xA6 96 more rows\n"));
+    assert_non_null(strstr(s, "(100 rows, 3 columns)"));
+    assert_null(strstr(s, "members"));           /* the middle column */
+    assert_non_null(strstr(s, "district  \xE2\x80\xA6    rev\n"));
+    assert_non_null(strstr(s, "24.75"));         /* the last row */
+    cs_free_str(eng, s);
+    cs_dataset_free(ds);
+    cs_engine_free(eng);
+}
+
+static void test_dataset_format_empty(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds, *e;
+    char *s;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_dataset_new(eng, &e), CS_OK);
+    assert_int_equal(cs_dataset_format(e, NULL, &s), CS_OK);
+    assert_string_equal(s, "(0 rows, 0 columns)\n");
+    cs_free_str(eng, s);
+    assert_int_equal(build(eng, 0, &ds), CS_OK);
+    assert_int_equal(cs_dataset_format(ds, NULL, &s), CS_OK);
+    assert_non_null(strstr(s, "district  members  rev\n"));
+    cs_free_str(eng, s);
+    cs_dataset_free(e);
+    cs_dataset_free(ds);
+    cs_engine_free(eng);
+}
+
+/* Building, gathering and formatting fail cleanly at every allocation. */
+static void test_dataset_oom_sweep(void **state)
+{
+    long n;
+    (void)state;
+    for (n = 1; n < 2000; n++) {
+        tally t = {0, 0, 0};
+        cs_engine *eng;
+        cs_dataset *ds = NULL, *s = NULL;
+        cs_format_options opt = {4, 30, 1};
+        char *text = NULL;
+        int rc;
+        t.fail_at = n;
+        if (cs_engine_new(tally_alloc, &t, &eng)) continue;
+        rc = build(eng, 20, &ds);
+        if (!rc) rc = cs_dataset_slice(ds, 2, 9, &s);
+        if (!rc) rc = cs_dataset_format(s, &opt, &text);
+        if (!rc) {
+            assert_non_null(text);
+            cs_free_str(eng, text);
+        } else {
+            assert_int_equal(rc, CS_ENOMEM);
+            assert_null(text);
+        }
+        cs_dataset_free(s);
+        cs_dataset_free(ds);
+        cs_engine_free(eng);
+        assert_int_equal(t.live, 0);
+        if (!rc) break;
+    }
+    assert_true(n > 10 && n < 2000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dataset_add_find_and_errors),
+        cmocka_unit_test(test_dataset_take_shares_dictionary_and_keeps_nulls),
+        cmocka_unit_test(test_dataset_slice_clips_and_empty),
+        cmocka_unit_test(test_dataset_format_aligns_by_display_width),
+        cmocka_unit_test(test_dataset_format_elides_rows_and_columns),
+        cmocka_unit_test(test_dataset_format_empty),
+        cmocka_unit_test(test_dataset_oom_sweep),
+    };
+    return cmocka_run_group_tests_name("dataset", tests, NULL, NULL);
+}
