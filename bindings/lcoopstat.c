@@ -1,0 +1,1372 @@
+/*
+** lcoopstat.c: the coopstat Lua module ("require 'coopstat'").
+** Every C object is owned by a full userdata (a box) from the moment it
+** exists, so a Lua error (a longjmp) at any point leaks nothing: the
+** collector frees whatever a failed call left behind.  The engine's
+** userdata lists the boxes holding C objects; each box keeps it alive
+** through its user value, and whichever box is still open when the
+** engine is finalized (at lua_close) is freed by the engine first.
+*/
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coopstat.h"
+#include "lauxlib.h"
+#include "lua.h"
+
+#include "lcoopstat.h"
+
+_Static_assert(sizeof(lua_Integer) == 8, "coopstat needs 64-bit Lua integers");
+_Static_assert(LUA_MAXINTEGER == INT64_MAX, "lua_Integer must be int64_t");
+
+#define ENGINE_MT "coopstat.engine"
+#define ENGINE_REG "coopstat.engine.handle"
+#define NULL_MT "coopstat.null"
+#define NULL_REG "coopstat.null.value"
+#define DATASET_MT "coopstat.dataset"
+#define COLUMN_MT "coopstat.column"
+
+/* Every module function and method has these upvalues; the __index
+** closures have the methods table as a third. */
+#define UV_ENGINE lua_upvalueindex(1)
+#define UV_NULL lua_upvalueindex(2)
+#define UV_METHODS lua_upvalueindex(3)
+
+/* Rows shown by print(ds), and the width used when $COLUMNS is unset. */
+#define SHOW_ROWS 20
+#define SHOW_WIDTH 100
+/* Values shown by tostring(column). */
+#define SHOW_VALUES 10
+
+/* The common head of dataset and column boxes. */
+typedef struct box {
+    struct box *prev, *next; /* in the engine's list while open */
+    struct engbox *eb;
+    void (*release)(struct box *b); /* frees the C object, unlinks */
+} box;
+
+typedef struct engbox {
+    cs_engine *eng;
+    box open;     /* list head: boxes holding a C object */
+    int orphaned; /* finalized: no new objects */
+} engbox;
+
+typedef struct dsbox {
+    box h;
+    cs_dataset *ds; /* NULL once closed */
+} dsbox;
+
+typedef struct colbox {
+    box h;
+    cs_column *col; /* one reference; NULL once closed */
+} colbox;
+
+/* ------------------------------------------------------------------ */
+/* Engine                                                             */
+/* ------------------------------------------------------------------ */
+
+static void box_link(box *b)
+{
+    box *head = &b->eb->open;
+    b->prev = head;
+    b->next = head->next;
+    head->next->prev = b;
+    head->next = b;
+}
+
+static void box_unlink(box *b)
+{
+    b->prev->next = b->next;
+    b->next->prev = b->prev;
+    b->prev = b->next = b;
+}
+
+/* The engine is anchored in the registry and by every box, so this runs
+** at lua_close (or once nothing uses the engine).  Lua finalizes in
+** reverse order of creation, so the boxes are normally closed by now;
+** those still open were created by other finalizers during the close,
+** which Lua no longer finalizes. */
+static int engine_gc(lua_State *L)
+{
+    engbox *eb = lua_touserdata(L, 1);
+    if (eb->orphaned) return 0;
+    eb->orphaned = 1;
+    while (eb->open.next != &eb->open)
+        eb->open.next->release(eb->open.next);
+    cs_engine_free(eb->eng);
+    eb->eng = NULL;
+    return 0;
+}
+
+/* Pushes the engine userdata of L, creating it the first time. */
+static engbox *push_engine(lua_State *L)
+{
+    engbox *eb;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, ENGINE_REG) == LUA_TUSERDATA)
+        return lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    eb = lua_newuserdatauv(L, sizeof *eb, 0);
+    eb->eng = NULL;
+    eb->open.prev = eb->open.next = &eb->open;
+    eb->open.eb = eb;
+    eb->open.release = NULL;
+    eb->orphaned = 0;
+    if (luaL_newmetatable(L, ENGINE_MT)) {
+        lua_pushcfunction(L, engine_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    if (cs_engine_new(NULL, NULL, &eb->eng) != CS_OK)
+        luaL_error(L, "coopstat: cannot create the engine: out of memory");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, ENGINE_REG);
+    return eb;
+}
+
+cs_engine *lcoopstat_engine(lua_State *L)
+{
+    engbox *eb = push_engine(L);
+    lua_pop(L, 1);
+    return eb->eng;
+}
+
+static engbox *check_engine(lua_State *L)
+{
+    engbox *eb = lua_touserdata(L, UV_ENGINE);
+    if (eb->orphaned)
+        luaL_error(L, "coopstat: the engine is closed (the Lua state is "
+                      "closing)");
+    return eb;
+}
+
+/* Raises the detail of the last error on EB's engine, after WHAT. */
+static int raise_status(lua_State *L, engbox *eb, int rc, const char *what)
+{
+    const char *msg = cs_errmsg(eb->eng);
+    if (rc == CS_EINTERRUPT) cs_engine_clear_interrupt(eb->eng);
+    if (msg == NULL || *msg == '\0') msg = cs_strerror(rc);
+    if (what) return luaL_error(L, "%s: %s", what, msg);
+    return luaL_error(L, "%s", msg);
+}
+
+/* Pushes S[0..LEN), a string the core returned as new, and frees it
+** even when pushing fails. */
+static int push_owned_k(lua_State *L)
+{
+    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
+    return 1;
+}
+
+static void push_owned(lua_State *L, cs_engine *eng, char *s, size_t len)
+{
+    int st;
+    lua_pushcfunction(L, push_owned_k);
+    lua_pushlightuserdata(L, s);
+    lua_pushinteger(L, (lua_Integer)len);
+    st = lua_pcall(L, 2, 1, 0);
+    cs_free_str(eng, s);
+    if (st != LUA_OK) lua_error(L);
+}
+
+/* ------------------------------------------------------------------ */
+/* Boxes                                                              */
+/* ------------------------------------------------------------------ */
+
+static void dsbox_release(box *h)
+{
+    dsbox *b = (dsbox *)h;
+    if (b->ds) {
+        box_unlink(h);
+        cs_dataset_free(b->ds);
+        b->ds = NULL;
+    }
+}
+
+static void colbox_release(box *h)
+{
+    colbox *b = (colbox *)h;
+    if (b->col) {
+        box_unlink(h);
+        cs_column_release(b->col);
+        b->col = NULL;
+    }
+}
+
+/* Pushes a closed box of SIZE bytes with metatable MT, bound to the
+** engine upvalue. */
+static box *new_box(lua_State *L, size_t size, const char *mt,
+                    void (*release)(box *))
+{
+    engbox *eb = check_engine(L);
+    box *b = lua_newuserdatauv(L, size, 1);
+    memset(b, 0, size);
+    b->prev = b->next = b;
+    b->eb = eb;
+    b->release = release;
+    lua_pushvalue(L, UV_ENGINE);
+    lua_setiuservalue(L, -2, 1);
+    luaL_setmetatable(L, mt);
+    return b;
+}
+
+static dsbox *new_dsbox(lua_State *L)
+{
+    return (dsbox *)new_box(L, sizeof(dsbox), DATASET_MT, dsbox_release);
+}
+
+/* The collector sees only the small box, not the columns behind it, so
+** it is told roughly what a new dataset holds (8 bytes a cell): loops
+** that make many datasets then collect the old ones in time. */
+static void dsbox_set(lua_State *L, dsbox *b, cs_dataset *ds)
+{
+    size_t kb = cs_dataset_nrows(ds) / 128 * cs_dataset_ncols(ds);
+    b->ds = ds;
+    box_link(&b->h);
+    if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+}
+
+static colbox *new_colbox(lua_State *L)
+{
+    return (colbox *)new_box(L, sizeof(colbox), COLUMN_MT, colbox_release);
+}
+
+static void colbox_set(colbox *b, cs_column *col)
+{
+    b->col = col;
+    box_link(&b->h);
+}
+
+static cs_dataset *check_ds(lua_State *L, int idx)
+{
+    dsbox *b = luaL_checkudata(L, idx, DATASET_MT);
+    if (b->ds == NULL) luaL_error(L, "dataset is closed");
+    return b->ds;
+}
+
+static cs_column *check_col(lua_State *L, int idx)
+{
+    colbox *b = luaL_checkudata(L, idx, COLUMN_MT);
+    if (b->col == NULL) luaL_error(L, "column is closed");
+    return b->col;
+}
+
+/* Pushes a column box holding a new reference to COL. */
+static void push_column(lua_State *L, cs_column *col)
+{
+    colbox *b = new_colbox(L);
+    colbox_set(b, cs_column_retain(col));
+}
+
+/* ------------------------------------------------------------------ */
+/* Values                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Pushes V as Lua sees it: nil for null, an ISO string for a date. */
+static void push_value(lua_State *L, const cs_value *v)
+{
+    char buf[16];
+    if (v->isnull) {
+        lua_pushnil(L);
+        return;
+    }
+    switch (v->type) {
+    case CS_TYPE_I64:
+        lua_pushinteger(L, (lua_Integer)v->u.i);
+        break;
+    case CS_TYPE_F64:
+        lua_pushnumber(L, (lua_Number)v->u.f);
+        break;
+    case CS_TYPE_STR:
+        lua_pushlstring(L, v->u.s.p, v->u.s.len);
+        break;
+    case CS_TYPE_BOOL:
+        lua_pushboolean(L, v->u.b);
+        break;
+    case CS_TYPE_DATE:
+        cs_date_format(v->u.d, buf);
+        lua_pushstring(L, buf);
+        break;
+    default:
+        lua_pushnil(L);
+        break;
+    }
+}
+
+static void push_cell(lua_State *L, const cs_column *col, size_t row)
+{
+    cs_value v;
+    cs_column_get(col, row, &v);
+    push_value(L, &v);
+}
+
+/* Pushes a table of row ROW keyed by column name; nulls are absent. */
+static void push_row(lua_State *L, const cs_dataset *ds, size_t row)
+{
+    size_t j, ncols = cs_dataset_ncols(ds);
+    lua_createtable(L, 0, ncols > INT_MAX ? INT_MAX : (int)ncols);
+    for (j = 0; j < ncols; j++) {
+        cs_value v;
+        cs_column_get(cs_dataset_column(ds, j), row, &v);
+        if (v.isnull) continue;
+        push_value(L, &v);
+        lua_setfield(L, -2, cs_dataset_colname(ds, j));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV options                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The one character of option NAME; EMPTY_OK lets "" and false mean 0. */
+static char opt_char(lua_State *L, const char *fn, const char *name,
+                     int empty_ok)
+{
+    size_t len;
+    const char *s;
+    if (empty_ok && lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+        return 0;
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L,
+                   "%s: option '%s' must be a one-character string, "
+                   "got %s",
+                   fn, name, luaL_typename(L, -1));
+    s = lua_tolstring(L, -1, &len);
+    if (len == 0 && empty_ok) return 0;
+    if (len != 1)
+        luaL_error(L, "%s: option '%s' must be one character, got '%s'", fn,
+                   name, s);
+    return s[0];
+}
+
+static int opt_bool(lua_State *L, const char *fn, const char *name)
+{
+    if (lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "%s: option '%s' must be a boolean, got %s", fn, name,
+                   luaL_typename(L, -1));
+    return lua_toboolean(L, -1);
+}
+
+static const char *opt_string(lua_State *L, const char *fn, const char *name)
+{
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "%s: option '%s' must be a string, got %s", fn, name,
+                   luaL_typename(L, -1));
+    return lua_tostring(L, -1);
+}
+
+static int unknown_option(lua_State *L, const char *fn)
+{
+    if (lua_type(L, -2) == LUA_TSTRING)
+        return luaL_error(L, "%s: unknown option '%s'", fn,
+                          lua_tostring(L, -2));
+    return luaL_error(L, "%s: option names must be strings, got %s", fn,
+                      luaL_typename(L, -2));
+}
+
+static cs_type check_type_name(lua_State *L, const char *fn, int idx,
+                               const char *colname)
+{
+    cs_type t = 0;
+    if (lua_type(L, idx) == LUA_TSTRING)
+        t = cs_type_from_name(lua_tostring(L, idx));
+    if (t == 0)
+        luaL_error(L,
+                   "%s: column '%s': unknown type '%s' (types are int64, "
+                   "float64, string, bool, date)",
+                   fn, colname, luaL_tolstring(L, idx, NULL));
+    return t;
+}
+
+/* Fills O from the options table at IDX (none or nil: defaults).  The
+** strings O points to are anchored by that table; the arrays it points
+** to are userdata left on the stack, so the caller keeps the stack as
+** it is until the read is done. */
+static void read_options(lua_State *L, int idx, const char *fn,
+                         cs_csv_options *o)
+{
+    cs_csv_options_init(o);
+    if (lua_isnoneornil(L, idx)) return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        const char *k =
+            lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (strcmp(k, "sep") == 0) {
+            o->sep = opt_char(L, fn, k, 0);
+        } else if (strcmp(k, "decimal") == 0) {
+            o->decimal = opt_char(L, fn, k, 0);
+        } else if (strcmp(k, "thousands") == 0) {
+            o->thousands = opt_char(L, fn, k, 1);
+        } else if (strcmp(k, "header") == 0) {
+            o->header = opt_bool(L, fn, k);
+        } else if (strcmp(k, "date_format") == 0) {
+            o->date_format = opt_string(L, fn, k);
+        } else if (strcmp(k, "encoding") == 0) {
+            o->encoding = opt_string(L, fn, k);
+        } else if (strcmp(k, "na") == 0) {
+            if (!lua_istable(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+                luaL_error(L,
+                           "%s: option 'na' must be a string or a list "
+                           "of strings, got %s",
+                           fn, luaL_typename(L, -1));
+        } else if (strcmp(k, "schema") == 0) {
+            if (!lua_istable(L, -1))
+                luaL_error(L,
+                           "%s: option 'schema' must be a table of "
+                           "column = type, got %s",
+                           fn, luaL_typename(L, -1));
+        } else {
+            unknown_option(L, fn);
+        }
+        lua_pop(L, 1);
+    }
+
+    if (lua_getfield(L, idx, "na") == LUA_TSTRING) {
+        const char **na = lua_newuserdatauv(L, sizeof *na, 0);
+        na[0] = lua_tostring(L, -2);
+        o->na = na;
+        o->nna = 1;
+    } else if (lua_istable(L, -1)) {
+        int t = lua_absindex(L, -1);
+        size_t i, n = (size_t)lua_rawlen(L, t);
+        const char **na = lua_newuserdatauv(L, (n ? n : 1) * sizeof *na, 0);
+        for (i = 0; i < n; i++) {
+            if (lua_rawgeti(L, t, (lua_Integer)i + 1) != LUA_TSTRING)
+                luaL_error(L,
+                           "%s: option 'na': item %d must be a string, "
+                           "got %s",
+                           fn, (int)i + 1, luaL_typename(L, -1));
+            na[i] = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+        o->na = na;
+        o->nna = n;
+    }
+
+    if (lua_getfield(L, idx, "schema") == LUA_TTABLE) {
+        int t = lua_absindex(L, -1);
+        size_t n = 0, i = 0;
+        const char **names;
+        cs_type *types;
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            n++;
+            lua_pop(L, 1);
+        }
+        names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+        types = lua_newuserdatauv(L, (n ? n : 1) * sizeof *types, 0);
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L,
+                           "%s: option 'schema': column names must be "
+                           "strings, got %s",
+                           fn, luaL_typename(L, -2));
+            names[i] = lua_tostring(L, -2);
+            types[i] = check_type_name(L, fn, -1, names[i]);
+            i++;
+            lua_pop(L, 1);
+        }
+        o->schema_names = names;
+        o->schema_types = types;
+        o->nschema = n;
+    }
+}
+
+static void write_options(lua_State *L, int idx, cs_csv_write_options *o)
+{
+    const char *fn = "write_csv";
+    cs_csv_write_options_init(o);
+    if (lua_isnoneornil(L, idx)) return;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        const char *k =
+            lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (strcmp(k, "sep") == 0)
+            o->sep = opt_char(L, fn, k, 0);
+        else if (strcmp(k, "decimal") == 0)
+            o->decimal = opt_char(L, fn, k, 0);
+        else if (strcmp(k, "bom") == 0)
+            o->bom = opt_bool(L, fn, k);
+        else if (strcmp(k, "crlf") == 0)
+            o->crlf = opt_bool(L, fn, k);
+        else if (strcmp(k, "header") == 0)
+            o->header = opt_bool(L, fn, k);
+        else
+            unknown_option(L, fn);
+        lua_pop(L, 1);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Module functions                                                   */
+/* ------------------------------------------------------------------ */
+
+/* cs.read_csv(path [, options]) */
+static int l_read_csv(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    cs_csv_options o;
+    cs_dataset *ds;
+    dsbox *b;
+    int rc;
+    read_options(L, 2, "read_csv", &o);
+    b = new_dsbox(L);
+    rc = cs_csv_read(b->h.eb->eng, path, &o, &ds);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "read_csv");
+    dsbox_set(L, b, ds);
+    return 1;
+}
+
+/* cs.read_csv_string(text [, options [, name]]) */
+static int l_read_csv_string(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 3, "<string>");
+    cs_csv_options o;
+    cs_dataset *ds;
+    dsbox *b;
+    int rc;
+    read_options(L, 2, "read_csv_string", &o);
+    b = new_dsbox(L);
+    rc = cs_csv_read_buffer(b->h.eb->eng, text, len, name, &o, &ds);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "read_csv_string");
+    dsbox_set(L, b, ds);
+    return 1;
+}
+
+/* What a Lua value can become in a column; 0 is cs.null. */
+enum { K_NULL = 0, K_BAD = -1 };
+
+static int kind_of(lua_State *L, int idx)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+        return lua_isinteger(L, idx) ? CS_TYPE_I64 : CS_TYPE_F64;
+    case LUA_TSTRING:
+        return CS_TYPE_STR;
+    case LUA_TBOOLEAN:
+        return CS_TYPE_BOOL;
+    default:
+        return lua_rawequal(L, idx, UV_NULL) ? K_NULL : K_BAD;
+    }
+}
+
+static const char *kind_name(int k)
+{
+    switch (k) {
+    case CS_TYPE_I64:
+        return "integer";
+    case CS_TYPE_F64:
+        return "float";
+    case CS_TYPE_STR:
+        return "string";
+    case CS_TYPE_BOOL:
+        return "boolean";
+    default:
+        return "other";
+    }
+}
+
+/* The number of rows of the array at IDX, column NAME: its largest
+** key.  Raises for a key that is not a row number and for a hole. */
+static size_t array_rows(lua_State *L, int idx, const char *name)
+{
+    lua_Integer max = 0, i;
+    idx = lua_absindex(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+            const char *k = luaL_tolstring(L, -1, NULL);
+            luaL_error(L,
+                       "dataset: column '%s' has the key '%s'; give each "
+                       "column as an array",
+                       name, k);
+        }
+        if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
+    }
+    for (i = 1; i <= max; i++) {
+        if (lua_rawgeti(L, idx, i) == LUA_TNIL)
+            luaL_error(L,
+                       "dataset: column '%s': row %I is nil; use cs.null "
+                       "for a null",
+                       name, i);
+        lua_pop(L, 1);
+    }
+    return (size_t)max;
+}
+
+/* The type of column NAME (the array at IDX, N rows) from its values. */
+static cs_type infer_type(lua_State *L, int idx, size_t n, const char *name)
+{
+    int t = 0;
+    size_t i, first = 0;
+    for (i = 1; i <= n; i++) {
+        int k;
+        lua_rawgeti(L, idx, (lua_Integer)i);
+        k = kind_of(L, -1);
+        if (k == K_BAD)
+            luaL_error(L, "dataset: column '%s', row %I: cannot store a %s",
+                       name, (lua_Integer)i, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        if (k == K_NULL || k == t) continue;
+        if (t == 0) {
+            t = k;
+            first = i;
+        } else if ((t == CS_TYPE_I64 && k == CS_TYPE_F64) ||
+                   (t == CS_TYPE_F64 && k == CS_TYPE_I64)) {
+            t = CS_TYPE_F64;
+        } else {
+            luaL_error(L,
+                       "dataset: column '%s' mixes %s (row %I) and %s "
+                       "(row %I) values",
+                       name, kind_name(t), (lua_Integer)first, kind_name(k),
+                       (lua_Integer)i);
+        }
+    }
+    return t == 0 ? CS_TYPE_STR : (cs_type)t;
+}
+
+static int bad_cell(lua_State *L, const char *name, size_t row, cs_type t)
+{
+    return luaL_error(L,
+                      "dataset: column '%s', row %I: expected %s, got %s "
+                      "'%s'",
+                      name, (lua_Integer)row, cs_type_name(t),
+                      luaL_typename(L, -1), luaL_tolstring(L, -1, NULL));
+}
+
+/* Appends the Lua value on top of the stack to COL of type T. */
+static int push_cell_value(lua_State *L, cs_column *col, cs_type t,
+                           const char *name, size_t row)
+{
+    int k = kind_of(L, -1);
+    if (k == K_NULL) return cs_column_push_null(col);
+    switch (t) {
+    case CS_TYPE_I64: {
+        int isint;
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        if (lua_type(L, -1) != LUA_TNUMBER || !isint) bad_cell(L, name, row, t);
+        return cs_column_push_i64(col, (int64_t)v);
+    }
+    case CS_TYPE_F64:
+        if (lua_type(L, -1) != LUA_TNUMBER) bad_cell(L, name, row, t);
+        return cs_column_push_f64(col, (double)lua_tonumber(L, -1));
+    case CS_TYPE_BOOL:
+        if (k != CS_TYPE_BOOL) bad_cell(L, name, row, t);
+        return cs_column_push_bool(col, lua_toboolean(L, -1));
+    case CS_TYPE_STR: {
+        size_t len;
+        const char *s;
+        if (k != CS_TYPE_STR) bad_cell(L, name, row, t);
+        s = lua_tolstring(L, -1, &len);
+        return cs_column_push_str(col, s, len);
+    }
+    case CS_TYPE_DATE: {
+        size_t len;
+        const char *s;
+        int32_t days;
+        if (k != CS_TYPE_STR) bad_cell(L, name, row, t);
+        s = lua_tolstring(L, -1, &len);
+        if (cs_date_parse(s, len, NULL, &days) != CS_OK)
+            luaL_error(L,
+                       "dataset: column '%s', row %I: '%s' is not a date "
+                       "(YYYY-MM-DD)",
+                       name, (lua_Integer)row, s);
+        return cs_column_push_date(col, days);
+    }
+    }
+    return CS_EINVAL;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Returns the column names of cs.dataset(COLS, ORDER) in order, in a
+** userdata array pushed on the stack; the strings are anchored by the
+** argument tables. */
+static const char **column_order(lua_State *L, size_t *ncols)
+{
+    size_t n = 0, i;
+    const char **names;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "dataset: column names must be strings, got %s",
+                       luaL_typename(L, -2));
+        if (!lua_istable(L, -1))
+            luaL_error(L, "dataset: column '%s' must be an array, got %s",
+                       lua_tostring(L, -2), luaL_typename(L, -1));
+        n++;
+        lua_pop(L, 1);
+    }
+    names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+    if (lua_isnil(L, 2)) {
+        i = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            names[i++] = lua_tostring(L, -2);
+            lua_pop(L, 1);
+        }
+        qsort(names, n, sizeof *names, cmp_names);
+    } else {
+        size_t m = (size_t)lua_rawlen(L, 2);
+        int seen;
+        lua_newtable(L);
+        seen = lua_gettop(L);
+        for (i = 0; i < m; i++) {
+            const char *s;
+            if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
+                luaL_error(L,
+                           "dataset: order[%I] must be a column name, "
+                           "got %s",
+                           (lua_Integer)i + 1, luaL_typename(L, -1));
+            s = lua_tostring(L, -1);
+            if (lua_rawget(L, 1) == LUA_TNIL)
+                luaL_error(L,
+                           "dataset: the order names '%s', which is not "
+                           "a column",
+                           s);
+            lua_pop(L, 1);
+            if (lua_getfield(L, seen, s) != LUA_TNIL)
+                luaL_error(L, "dataset: the order names '%s' twice", s);
+            lua_pop(L, 1);
+            lua_pushboolean(L, 1);
+            lua_setfield(L, seen, s);
+            if (i < n) names[i] = s;
+        }
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            lua_pop(L, 1);
+            if (lua_getfield(L, seen, lua_tostring(L, -1)) == LUA_TNIL)
+                luaL_error(L, "dataset: column '%s' is missing from the order",
+                           lua_tostring(L, -2));
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    *ncols = n;
+    return names;
+}
+
+/* cs.dataset(columns [, order [, types]]) */
+static int l_dataset(lua_State *L)
+{
+    size_t ncols, nrows = 0, j;
+    const char **names;
+    const char *first = NULL;
+    dsbox *b;
+    cs_dataset *ds;
+    int rc, typesidx;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    typesidx = 3;
+    names = column_order(L, &ncols);
+
+    if (!lua_isnil(L, typesidx)) {
+        lua_pushnil(L);
+        while (lua_next(L, typesidx)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L,
+                           "dataset: types must be keyed by column name, "
+                           "got %s",
+                           luaL_typename(L, -2));
+            lua_pushvalue(L, -2);
+            if (lua_rawget(L, 1) == LUA_TNIL)
+                luaL_error(L,
+                           "dataset: types names '%s', which is not a "
+                           "column",
+                           lua_tostring(L, -3));
+            lua_pop(L, 1);
+            check_type_name(L, "dataset", -1, lua_tostring(L, -2));
+            lua_pop(L, 1);
+        }
+    }
+
+    for (j = 0; j < ncols; j++) {
+        size_t n;
+        lua_getfield(L, 1, names[j]);
+        n = array_rows(L, -1, names[j]);
+        lua_pop(L, 1);
+        if (j == 0) {
+            nrows = n;
+            first = names[j];
+        } else if (n != nrows) {
+            luaL_error(L,
+                       "dataset: columns '%s' (%I row%s) and '%s' (%I "
+                       "row%s) differ in length (a trailing nil shortens "
+                       "an array; use cs.null)",
+                       first, (lua_Integer)nrows, nrows == 1 ? "" : "s",
+                       names[j], (lua_Integer)n, n == 1 ? "" : "s");
+        }
+    }
+
+    b = new_dsbox(L);
+    rc = cs_dataset_new(b->h.eb->eng, &ds);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "dataset");
+    dsbox_set(L, b, ds);
+    for (j = 0; j < ncols; j++) {
+        const char *name = names[j];
+        int arr;
+        size_t i;
+        cs_type t;
+        cs_column *col;
+        colbox *cb;
+        lua_getfield(L, 1, name);
+        arr = lua_gettop(L);
+        if (!lua_isnil(L, typesidx) &&
+            lua_getfield(L, typesidx, name) != LUA_TNIL)
+            t = cs_type_from_name(lua_tostring(L, -1));
+        else
+            t = infer_type(L, arr, nrows, name);
+        lua_settop(L, arr);
+        cb = new_colbox(L);
+        rc = cs_column_new(b->h.eb->eng, t, &col);
+        if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "dataset");
+        colbox_set(cb, col);
+        rc = cs_column_reserve(col, nrows);
+        for (i = 1; rc == CS_OK && i <= nrows; i++) {
+            lua_rawgeti(L, arr, (lua_Integer)i);
+            rc = push_cell_value(L, col, t, name, i);
+            lua_pop(L, 1);
+            if (rc != CS_OK) {
+                lua_pushfstring(L, "dataset: column '%s', row %I", name,
+                                (lua_Integer)i);
+                return raise_status(L, b->h.eb, rc, lua_tostring(L, -1));
+            }
+        }
+        if (rc == CS_OK) rc = cs_dataset_add(ds, name, col);
+        if (rc != CS_OK) {
+            lua_pushfstring(L, "dataset: column '%s'", name);
+            return raise_status(L, b->h.eb, rc, lua_tostring(L, -1));
+        }
+        colbox_release(&cb->h);
+        lua_settop(L, arr - 1);
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dataset methods                                                    */
+/* ------------------------------------------------------------------ */
+
+static int ds_gc(lua_State *L)
+{
+    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
+    dsbox_release(&b->h);
+    return 0;
+}
+
+static int ds_len(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1);
+    lua_pushinteger(L, (lua_Integer)cs_dataset_nrows(ds));
+    return 1;
+}
+
+static size_t screen_width(void)
+{
+    const char *s = getenv("COLUMNS");
+    char *end;
+    long w;
+    if (s == NULL) return SHOW_WIDTH;
+    w = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || w <= 0) return SHOW_WIDTH;
+    return (size_t)w;
+}
+
+static int ds_tostring(lua_State *L)
+{
+    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
+    cs_format_options fo;
+    char *s;
+    size_t len;
+    int rc;
+    if (b->ds == NULL) {
+        lua_pushliteral(L, "coopstat.dataset (closed)");
+        return 1;
+    }
+    fo.max_rows = SHOW_ROWS;
+    fo.width = screen_width();
+    fo.show_types = 0;
+    luaL_checkstack(L, 4, NULL);
+    rc = cs_dataset_format(b->ds, &fo, &s);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, NULL);
+    len = strlen(s);
+    if (len > 0 && s[len - 1] == '\n') /* print() adds its own */
+        len--;
+    push_owned(L, b->h.eb->eng, s, len);
+    return 1;
+}
+
+static int ds_names(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1);
+    size_t j, n = cs_dataset_ncols(ds);
+    lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+    for (j = 0; j < n; j++) {
+        lua_pushstring(L, cs_dataset_colname(ds, j));
+        lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    return 1;
+}
+
+static int ds_schema(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1);
+    size_t j, n = cs_dataset_ncols(ds);
+    lua_createtable(L, 0, n > INT_MAX ? INT_MAX : (int)n);
+    for (j = 0; j < n; j++) {
+        lua_pushstring(L,
+                       cs_type_name(cs_column_type(cs_dataset_column(ds, j))));
+        lua_setfield(L, -2, cs_dataset_colname(ds, j));
+    }
+    return 1;
+}
+
+static int ds_head(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1);
+    lua_Integer n = luaL_optinteger(L, 2, 10);
+    cs_dataset *out;
+    dsbox *b;
+    int rc;
+    luaL_argcheck(L, n >= 0, 2, "the number of rows must not be negative");
+    b = new_dsbox(L);
+    rc = cs_dataset_slice(ds, 0, (size_t)n, &out);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "head");
+    dsbox_set(L, b, out);
+    return 1;
+}
+
+/* Pushes column NAME of the dataset at 1, or raises naming it. */
+static int get_column(lua_State *L, const char *name)
+{
+    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
+    cs_dataset *ds = check_ds(L, 1);
+    cs_column *col = cs_dataset_get(ds, name);
+    if (col == NULL) return raise_status(L, b->h.eb, CS_ENOTFOUND, NULL);
+    push_column(L, col);
+    return 1;
+}
+
+static int ds_col(lua_State *L)
+{
+    check_ds(L, 1);
+    return get_column(L, luaL_checkstring(L, 2));
+}
+
+/* ds[key]: methods first, then columns. */
+static int ds_index(lua_State *L)
+{
+    check_ds(L, 1);
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return luaL_error(L,
+                          "a dataset is indexed by column name, not by "
+                          "%s",
+                          luaL_typename(L, 2));
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, UV_METHODS) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    return get_column(L, lua_tostring(L, 2));
+}
+
+static int rows_iter(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, lua_upvalueindex(1));
+    lua_Integer i = lua_tointeger(L, lua_upvalueindex(2));
+    if (i < 0 || (size_t)i >= cs_dataset_nrows(ds)) return 0;
+    push_row(L, ds, (size_t)i);
+    lua_pushinteger(L, i + 1);
+    lua_copy(L, -1, lua_upvalueindex(2));
+    return 2;
+}
+
+/* for row, i in ds:rows() do ... end */
+static int ds_rows(lua_State *L)
+{
+    check_ds(L, 1);
+    lua_settop(L, 1);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, rows_iter, 2);
+    return 1;
+}
+
+/* ds:filter(function(row) ... end): the rows where it returns true. */
+static int ds_filter(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1);
+    size_t i, k = 0, n = cs_dataset_nrows(ds);
+    size_t *sel;
+    cs_dataset *out;
+    dsbox *b;
+    int rc;
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    if (n > SIZE_MAX / sizeof *sel)
+        return luaL_error(L, "filter: not enough memory");
+    /* A userdata, so that an error in the predicate leaks nothing. */
+    sel = lua_newuserdatauv(L, (n ? n : 1) * sizeof *sel, 0);
+    for (i = 0; i < n; i++) {
+        lua_pushvalue(L, 2);
+        push_row(L, ds, i);
+        lua_call(L, 1, 1);
+        if (lua_toboolean(L, -1)) sel[k++] = i;
+        lua_pop(L, 1);
+        ds = check_ds(L, 1); /* the predicate may have closed it */
+    }
+    b = new_dsbox(L);
+    rc = cs_dataset_take(ds, sel, k, &out);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "filter");
+    dsbox_set(L, b, out);
+    return 1;
+}
+
+/* ds:write_csv(path [, options]) */
+static int ds_write_csv(lua_State *L)
+{
+    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
+    cs_dataset *ds = check_ds(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    cs_csv_write_options o;
+    int rc;
+    write_options(L, 3, &o);
+    rc = cs_csv_write(ds, path, &o);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "write_csv");
+    return 0;
+}
+
+/* ds:to_csv([options]): the CSV text as a string. */
+static int ds_to_csv(lua_State *L)
+{
+    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
+    cs_dataset *ds = check_ds(L, 1);
+    cs_csv_write_options o;
+    char *s;
+    size_t len;
+    int rc;
+    write_options(L, 2, &o);
+    luaL_checkstack(L, 4, NULL);
+    rc = cs_csv_write_string(ds, &o, &s, &len);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "to_csv");
+    push_owned(L, b->h.eb->eng, s, len);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Column methods                                                     */
+/* ------------------------------------------------------------------ */
+
+static int col_gc(lua_State *L)
+{
+    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
+    colbox_release(&b->h);
+    return 0;
+}
+
+static int col_len(lua_State *L)
+{
+    cs_column *col = check_col(L, 1);
+    lua_pushinteger(L, (lua_Integer)cs_column_len(col));
+    return 1;
+}
+
+/* col[i] is row i (nil out of range); col.name is a method. */
+static int col_index(lua_State *L)
+{
+    int isint;
+    lua_Integer i;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        luaL_checkudata(L, 1, COLUMN_MT);
+        lua_pushvalue(L, 2);
+        lua_rawget(L, UV_METHODS);
+        return 1;
+    }
+    i = lua_tointegerx(L, 2, &isint);
+    if (lua_type(L, 2) == LUA_TNUMBER && isint) {
+        cs_column *col = check_col(L, 1);
+        if (i >= 1 && (lua_Unsigned)i <= cs_column_len(col)) {
+            push_cell(L, col, (size_t)i - 1);
+            return 1;
+        }
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+static int col_tostring(lua_State *L)
+{
+    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
+    luaL_Buffer buf;
+    size_t i, n;
+    if (b->col == NULL) {
+        lua_pushliteral(L, "coopstat.column (closed)");
+        return 1;
+    }
+    n = cs_column_len(b->col);
+    luaL_buffinit(L, &buf);
+    lua_pushfstring(L, "column<%s>[%I]", cs_type_name(cs_column_type(b->col)),
+                    (lua_Integer)n);
+    luaL_addvalue(&buf);
+    for (i = 0; i < n && i < SHOW_VALUES; i++) {
+        cs_value v;
+        luaL_addstring(&buf, i == 0 ? ": " : ", ");
+        cs_column_get(b->col, i, &v);
+        if (v.isnull) {
+            luaL_addstring(&buf, "\xe2\x88\x85"); /* U+2205, as print(ds) */
+        } else if (v.type == CS_TYPE_STR) {
+            luaL_addchar(&buf, '"');
+            luaL_addlstring(&buf, v.u.s.p, v.u.s.len);
+            luaL_addchar(&buf, '"');
+        } else {
+            push_value(L, &v);
+            luaL_tolstring(L, -1, NULL);
+            lua_remove(L, -2);
+            luaL_addvalue(&buf);
+        }
+    }
+    if (n > SHOW_VALUES) luaL_addstring(&buf, ", ...");
+    luaL_pushresult(&buf);
+    return 1;
+}
+
+static int col_type(lua_State *L)
+{
+    cs_column *col = check_col(L, 1);
+    lua_pushstring(L, cs_type_name(cs_column_type(col)));
+    return 1;
+}
+
+static int col_count(lua_State *L)
+{
+    cs_column *col = check_col(L, 1);
+    lua_pushinteger(L,
+                    (lua_Integer)(cs_column_len(col) - cs_column_nulls(col)));
+    return 1;
+}
+
+static int col_nulls(lua_State *L)
+{
+    cs_column *col = check_col(L, 1);
+    lua_pushinteger(L, (lua_Integer)cs_column_nulls(col));
+    return 1;
+}
+
+/* The stats of the column at 1.  When an int64 sum overflows, the
+** contract leaves the other fields unspecified, so they are recomputed
+** here and CS_EOVERFLOW is returned for the caller to judge. */
+static int column_stats(lua_State *L, const char *what, cs_stats *st)
+{
+    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
+    cs_column *col = check_col(L, 1);
+    int rc = cs_column_stats(col, st);
+    if (rc == CS_EOVERFLOW && cs_column_type(col) == CS_TYPE_I64) {
+        const int64_t *v = cs_column_i64s(col);
+        size_t i, n = cs_column_len(col), seen = 0;
+        double mean = 0;
+        for (i = 0; i < n; i++) {
+            if (cs_column_is_null(col, i)) continue;
+            seen++;
+            mean += ((double)v[i] - mean) / (double)seen;
+            if (seen == 1 || v[i] < st->min.u.i) st->min.u.i = v[i];
+            if (seen == 1 || v[i] > st->max.u.i) st->max.u.i = v[i];
+        }
+        st->count = seen;
+        st->mean = mean;
+        st->min.type = st->max.type = CS_TYPE_I64;
+        st->min.isnull = st->max.isnull = seen == 0;
+        return rc;
+    }
+    if (rc != CS_OK) raise_status(L, b->h.eb, rc, what);
+    return rc;
+}
+
+static void check_numeric(lua_State *L, const char *what)
+{
+    cs_type t = cs_column_type(check_col(L, 1));
+    if (t == CS_TYPE_STR || t == CS_TYPE_DATE)
+        luaL_error(L, "%s: column is %s", what, cs_type_name(t));
+}
+
+static int col_sum(lua_State *L)
+{
+    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
+    cs_stats st;
+    int rc;
+    check_numeric(L, "sum");
+    rc = column_stats(L, "sum", &st);
+    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "sum");
+    if (cs_column_type(b->col) == CS_TYPE_F64)
+        lua_pushnumber(L, (lua_Number)st.fsum);
+    else
+        lua_pushinteger(L, (lua_Integer)st.isum);
+    return 1;
+}
+
+static int col_mean(lua_State *L)
+{
+    cs_stats st;
+    check_numeric(L, "mean");
+    column_stats(L, "mean", &st);
+    if (st.count == 0)
+        lua_pushnil(L);
+    else
+        lua_pushnumber(L, (lua_Number)st.mean);
+    return 1;
+}
+
+static int col_min(lua_State *L)
+{
+    cs_stats st;
+    column_stats(L, "min", &st);
+    push_value(L, &st.min);
+    return 1;
+}
+
+static int col_max(lua_State *L)
+{
+    cs_stats st;
+    column_stats(L, "max", &st);
+    push_value(L, &st.max);
+    return 1;
+}
+
+/* col:to_table(): an array with cs.null for nulls, so that it has no
+** holes and cs.dataset() takes it back. */
+static int col_to_table(lua_State *L)
+{
+    cs_column *col = check_col(L, 1);
+    size_t i, n = cs_column_len(col);
+    lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+    for (i = 0; i < n; i++) {
+        if (cs_column_is_null(col, i))
+            lua_pushvalue(L, UV_NULL);
+        else
+            push_cell(L, col, i);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening                                                            */
+/* ------------------------------------------------------------------ */
+
+static int null_tostring(lua_State *L)
+{
+    lua_pushliteral(L, "coopstat.null");
+    return 1;
+}
+
+static int null_misuse(lua_State *L)
+{
+    return luaL_error(L, "cs.null is a marker for a missing value and has "
+                         "no fields");
+}
+
+static void push_null(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, NULL_REG) == LUA_TTABLE) return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    if (luaL_newmetatable(L, NULL_MT)) {
+        lua_pushcfunction(L, null_tostring);
+        lua_setfield(L, -2, "__tostring");
+        lua_pushcfunction(L, null_misuse);
+        lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, null_misuse);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, NULL_REG);
+}
+
+static const luaL_Reg lib_funcs[] = {{"read_csv", l_read_csv},
+                                     {"read_csv_string", l_read_csv_string},
+                                     {"dataset", l_dataset},
+                                     {NULL, NULL}};
+
+static const luaL_Reg ds_meta[] = {{"__gc", ds_gc},
+                                   {"__close", ds_gc},
+                                   {"__len", ds_len},
+                                   {"__tostring", ds_tostring},
+                                   {NULL, NULL}};
+
+static const luaL_Reg ds_methods[] = {{"names", ds_names},
+                                      {"schema", ds_schema},
+                                      {"head", ds_head},
+                                      {"col", ds_col},
+                                      {"rows", ds_rows},
+                                      {"filter", ds_filter},
+                                      {"write_csv", ds_write_csv},
+                                      {"to_csv", ds_to_csv},
+                                      {NULL, NULL}};
+
+static const luaL_Reg col_meta[] = {{"__gc", col_gc},
+                                    {"__close", col_gc},
+                                    {"__len", col_len},
+                                    {"__tostring", col_tostring},
+                                    {NULL, NULL}};
+
+static const luaL_Reg col_methods[] = {
+    {"type", col_type},   {"sum", col_sum},           {"mean", col_mean},
+    {"min", col_min},     {"max", col_max},           {"count", col_count},
+    {"nulls", col_nulls}, {"to_table", col_to_table}, {NULL, NULL}};
+
+/* Fills the metatable NAME, unless this state already has it; the
+** engine and null sentinel are at E and N. */
+static void make_metatable(lua_State *L, const char *name, int e, int n,
+                           const luaL_Reg *meta, const luaL_Reg *methods,
+                           lua_CFunction index)
+{
+    if (!luaL_newmetatable(L, name)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushvalue(L, e);
+    lua_pushvalue(L, n);
+    luaL_setfuncs(L, meta, 2);
+    lua_pushvalue(L, e);
+    lua_pushvalue(L, n);
+    lua_newtable(L);
+    lua_pushvalue(L, e);
+    lua_pushvalue(L, n);
+    luaL_setfuncs(L, methods, 2);
+    lua_pushcclosure(L, index, 3);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+LUAMOD_API int luaopen_coopstat(lua_State *L)
+{
+    int e, n;
+    push_engine(L);
+    e = lua_gettop(L);
+    push_null(L);
+    n = lua_gettop(L);
+    make_metatable(L, DATASET_MT, e, n, ds_meta, ds_methods, ds_index);
+    make_metatable(L, COLUMN_MT, e, n, col_meta, col_methods, col_index);
+    luaL_newlibtable(L, lib_funcs);
+    lua_pushvalue(L, e);
+    lua_pushvalue(L, n);
+    luaL_setfuncs(L, lib_funcs, 2);
+    lua_pushvalue(L, n);
+    lua_setfield(L, -2, "null");
+    lua_pushliteral(L, CS_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}

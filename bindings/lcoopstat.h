@@ -1,0 +1,61 @@
+/*
+** lcoopstat.h: the coopstat Lua module's entry points, for programs
+** that embed it (the coopstat CLI preloads it as lua.c preloads its
+** libraries).  Scripts reach the module only through require("coopstat").
+*/
+/*
+** The Lua API (names are a contract; scripts depend on them):
+**
+**   cs.read_csv(path [, opts])       -> dataset
+**   cs.read_csv_string(text [, opts [, name]]) -> dataset
+**       opts: sep, decimal, thousands (one character; thousands may be
+**       "" or false), header (boolean), na (a string or a list),
+**       date_format ("%d/%m/%Y"), encoding ("utf-8", "cp1258", "tcvn3"),
+**       schema ({column = type name}).  An unknown option or a bad value
+**       is an error naming the option.
+**   cs.dataset(columns [, order [, types]]) -> dataset
+**       columns: {name = array}; order: a list of every name (default:
+**       sorted by bytes); types: {name = type name}, e.g. "date" to
+**       parse ISO strings.  Types are otherwise inferred: all integers
+**       -> int64, numbers -> float64, strings -> string, booleans ->
+**       bool, only nulls or no rows -> string.  Arrays cannot hold nil,
+**       so cs.null marks a null; a nil hole is an error.
+**   cs.null, cs.version
+**
+**   #ds, ds:names(), ds:schema() ({name = type name}), ds:head([n=10]),
+**   ds:col(name), ds.name / ds[name] (methods take precedence; an
+**   unknown name is an error listing the columns), ds:rows() (for row,
+**   i in ds:rows(): a fresh table per row, nulls absent),
+**   ds:filter(fn(row) -> truthy), ds:write_csv(path [, opts]),
+**   ds:to_csv([opts]) (opts: sep, decimal, bom, crlf, header),
+**   tostring(ds) (at most 20 rows, $COLUMNS wide or 100).
+**   A dataset is closed by its __close (local d <close> = ...) or by the
+**   collector; using it afterwards is the error "dataset is closed".
+**
+**   #col, col[i] (nil outside 1..#col), col:type(), col:sum() (exact
+**   integer for int64, the number of trues for bool; an error on
+**   overflow and for string and date columns), col:mean() (float; nil
+**   without values), col:min(), col:max() (nil without values),
+**   col:count() (non-null), col:nulls(), col:to_table() (cs.null for
+**   nulls).  A column keeps its data alive after its dataset is closed.
+**
+** Values reach Lua as: int64 -> integer, float64 -> float, string ->
+** string (UTF-8, NFC), bool -> boolean, date -> ISO string
+** "YYYY-MM-DD", null -> nil.
+*/
+#ifndef LCOOPSTAT_H
+#define LCOOPSTAT_H
+
+#include "coopstat.h"
+#include "lua.h"
+
+/* Opens the module: returns 1 with the module table on the stack.
+** One engine serves every call of it in the same Lua state. */
+LUAMOD_API int luaopen_coopstat(lua_State *L);
+
+/* The engine the module uses in L, created now if the module has not
+** been opened yet, so that a host can hand it to cs_engine_interrupt()
+** from a signal handler.  Raises a Lua error when out of memory. */
+cs_engine *lcoopstat_engine(lua_State *L);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+** main.c: the coopstat program, a thin layer over the Lua module as
+** lua.c is over Lua.  Subcommands come from one table; those planned
+** but not built yet are listed there too, and refuse to run.
+** Exit status: 0 success, 1 a script or runtime error, 2 a usage error.
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "coopstat.h"
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+
+#include "../bindings/lcoopstat.h"
+
+#define PROGNAME "coopstat"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+typedef struct command {
+    const char *name;
+    /* NULL: planned, not available in this version. */
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static int cmd_run(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"run", cmd_run, "run a Lua script with the coopstat module"},
+    {"help", cmd_help, "show help for a command"},
+    {"repl", NULL, "interactive Lua prompt with coopstat loaded"},
+    {"init", NULL, "create a project store (SQLite)"},
+    {"import", NULL, "import CSV files into the store"},
+    {"sql", NULL, "run SQL against the store"},
+    {"tables", NULL, "list the tables in the store"},
+    {"indicators", NULL, "compute the standard indicators"},
+    {"jobs", NULL, "list and run scheduled jobs"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char run_usage[] =
+    "usage: " PROGNAME " run [--] SCRIPT.lua [ARGS...]\n"
+    "       " PROGNAME " run - [ARGS...]      (read the script from stdin)\n"
+    "\n"
+    "Runs a Lua 5.4 script.  require(\"coopstat\") loads the built-in\n"
+    "module.  The script sees its arguments in the global table 'arg'\n"
+    "(arg[0] is the script, arg[1] the first argument) and as '...'.\n"
+    "Errors are reported with a traceback and exit status 1.\n";
+
+static const command *find_command(const char *name)
+{
+    size_t i;
+    for (i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    size_t i;
+    fprintf(f, "usage: " PROGNAME " COMMAND [ARGS...]\n"
+               "       " PROGNAME " --version | --help\n\nCommands:\n");
+    for (i = 0; i < NCOMMANDS; i++)
+        if (commands[i].run)
+            fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nPlanned, not available in this version:\n");
+    for (i = 0; i < NCOMMANDS; i++)
+        if (!commands[i].run)
+            fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun '" PROGNAME " COMMAND --help' for a command's options."
+               "\nWith no command, " PROGNAME " will start the REPL once it "
+               "is available.\n");
+}
+
+static void list_commands(FILE *f)
+{
+    size_t i;
+    fprintf(f, "Commands: ");
+    for (i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "%s%s", i ? ", " : "", commands[i].name);
+    fprintf(f, "\n");
+}
+
+/* Levenshtein distance of A and B, both short words. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t row[32], i, j, la = strlen(a), lb = strlen(b);
+    if (la >= 32 || lb >= 32) return (size_t)-1;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static int unknown_command(const char *name)
+{
+    size_t i, best = (size_t)-1;
+    const char *guess = NULL;
+    for (i = 0; i < NCOMMANDS; i++) {
+        size_t d = edit_distance(name, commands[i].name);
+        if (d < best) {
+            best = d;
+            guess = commands[i].name;
+        }
+    }
+    fprintf(stderr, PROGNAME ": unknown command '%s'.", name);
+    if (guess && best <= 2) fprintf(stderr, " Did you mean '%s'?", guess);
+    fprintf(stderr, " ");
+    list_commands(stderr);
+    return EXIT_USAGE;
+}
+
+static int not_available(const char *name)
+{
+    fprintf(stderr, PROGNAME ": '%s' is not available in this version\n", name);
+    return EXIT_USAGE;
+}
+
+static int is_help(const char *s)
+{
+    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+/* coopstat help [COMMAND] */
+static int cmd_help(int argc, char **argv)
+{
+    const command *c;
+    if (argc < 2 || is_help(argv[1])) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    c = find_command(argv[1]);
+    if (c == NULL) return unknown_command(argv[1]);
+    if (c->run == cmd_run) {
+        fputs(run_usage, stdout);
+        return EXIT_OK;
+    }
+    if (c->run == NULL) return not_available(c->name);
+    usage(stdout);
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* run                                                                */
+/* ------------------------------------------------------------------ */
+
+/* For SIGINT: the running state and the module's engine.  As in lua.c,
+** the handler only sets a hook (and the engine's flag, which is
+** signal-safe), and the hook raises the error. */
+static lua_State *g_L;
+static cs_engine *volatile g_eng;
+
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    if (g_eng) cs_engine_clear_interrupt(g_eng);
+    luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig)
+{
+    signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
+    if (g_eng) cs_engine_interrupt(g_eng);
+    lua_sethook(g_L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+/* The message handler: adds a traceback, as lua.c's msghandler. */
+static int msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)",
+                              luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+typedef struct run_args {
+    const char *script; /* NULL: stdin */
+    int nargs;
+    char **args;
+    int status; /* the exit status */
+} run_args;
+
+static void report(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    if (msg == NULL) msg = "(error object is not a string)";
+    fprintf(stderr, PROGNAME ": %s\n", msg);
+    fflush(stderr);
+}
+
+/* Runs inside lua_pcall so that errors while setting up (out of
+** memory) are caught too. */
+static int pmain(lua_State *L)
+{
+    run_args *ra = lua_touserdata(L, 1);
+    int i, st, base;
+    luaL_checkversion(L);
+    luaL_openlibs(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_coopstat);
+    lua_setfield(L, -2, "coopstat");
+    lua_pop(L, 1);
+    g_eng = lcoopstat_engine(L);
+
+    lua_createtable(L, ra->nargs, 1);
+    lua_pushstring(L, ra->script ? ra->script : "-");
+    lua_rawseti(L, -2, 0);
+    for (i = 0; i < ra->nargs; i++) {
+        lua_pushstring(L, ra->args[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, "arg");
+
+    st = luaL_loadfile(L, ra->script);
+    if (st != LUA_OK) {
+        report(L);
+        ra->status = EXIT_ERROR;
+        return 0;
+    }
+    luaL_checkstack(L, ra->nargs + 2, "too many arguments to script");
+    for (i = 0; i < ra->nargs; i++)
+        lua_pushstring(L, ra->args[i]);
+    base = lua_gettop(L) - ra->nargs;
+    lua_pushcfunction(L, msghandler);
+    lua_insert(L, base);
+    signal(SIGINT, on_sigint);
+    st = lua_pcall(L, ra->nargs, 0, base);
+    signal(SIGINT, SIG_DFL);
+    if (st != LUA_OK) {
+        report(L);
+        ra->status = EXIT_ERROR;
+        return 0;
+    }
+    ra->status = EXIT_OK;
+    return 0;
+}
+
+/* coopstat run [--] SCRIPT [ARGS...] */
+static int cmd_run(int argc, char **argv)
+{
+    run_args ra;
+    lua_State *L;
+    int i = 1, st;
+    if (argc > 1 && is_help(argv[1])) {
+        fputs(run_usage, stdout);
+        return EXIT_OK;
+    }
+    if (i < argc && strcmp(argv[i], "--") == 0)
+        i++;
+    else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
+        fprintf(stderr, PROGNAME ": run: unknown option '%s'\n%s", argv[i],
+                run_usage);
+        return EXIT_USAGE;
+    }
+    if (i >= argc) {
+        fprintf(stderr, PROGNAME ": run: missing the script to run\n%s",
+                run_usage);
+        return EXIT_USAGE;
+    }
+    ra.script = strcmp(argv[i], "-") == 0 ? NULL : argv[i];
+    ra.nargs = argc - i - 1;
+    ra.args = argv + i + 1;
+    ra.status = EXIT_ERROR;
+
+    L = luaL_newstate();
+    if (L == NULL) {
+        fprintf(stderr, PROGNAME ": cannot create a Lua state: not enough "
+                                 "memory\n");
+        return EXIT_ERROR;
+    }
+    g_L = L;
+    lua_pushcfunction(L, pmain);
+    lua_pushlightuserdata(L, &ra);
+    st = lua_pcall(L, 1, 0, 0);
+    if (st != LUA_OK) {
+        report(L);
+        ra.status = EXIT_ERROR;
+    }
+    g_eng = NULL;
+    lua_close(L);
+    g_L = NULL;
+    return ra.status;
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    const command *c;
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (is_help(argv[1])) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf(PROGNAME " %s (%s, SQLite %s)\n", CS_VERSION, LUA_RELEASE,
+               sqlite3_libversion());
+        return EXIT_OK;
+    }
+    if (argv[1][0] == '-') {
+        fprintf(stderr, PROGNAME ": unknown option '%s'\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    c = find_command(argv[1]);
+    if (c == NULL) return unknown_command(argv[1]);
+    if (c->run == NULL) return not_available(c->name);
+    return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,169 @@
+#!/bin/sh
+# test_cli.sh: checks the coopstat program's commands, exit codes and
+# messages.  Prints "ok - ..." or "not ok - ..." per check and a summary;
+# exits non-zero when a check fails.  Usage: BUILD=build sh tests/test_cli.sh
+
+BUILD=${BUILD:-build}
+EXE=${EXE:-$BUILD/coopstat}
+case $EXE in /*) ;; *) EXE=$(pwd)/$EXE ;; esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/coopstat-cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+pass=0
+fail=0
+
+ok() {
+    pass=$((pass + 1))
+    echo "ok - $1"
+}
+
+notok() {
+    fail=$((fail + 1))
+    echo "not ok - $1"
+    if [ -s "$tmp/out" ]; then sed 's/^/#   stdout: /' "$tmp/out"; fi
+    if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err"; fi
+}
+
+# run ARGS...: runs the program, leaving stdout, stderr and the status in
+# $tmp/out, $tmp/err and $rc.
+run() {
+    "$EXE" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+# expect NAME STATUS FILE TEXT: the last run exited with STATUS and FILE
+# (out or err) contains the fixed string TEXT.
+expect() {
+    if [ "$rc" -eq "$2" ] && grep -qF -- "$4" "$tmp/$3"; then
+        ok "$1"
+    else
+        notok "$1 (status $rc, wanted $2 and '$4' in std$3)"
+    fi
+}
+
+if [ ! -x "$EXE" ]; then
+    echo "not ok - $EXE is not built"
+    echo "test_cli: 0 passed, 1 failed"
+    exit 1
+fi
+
+run --help
+expect "--help lists run" 0 out "run "
+expect "--help marks planned commands" 0 out "not available in this version"
+run -h
+expect "-h is --help" 0 out "usage: coopstat"
+run help
+expect "help shows the usage" 0 out "Commands:"
+run help run
+expect "help run" 0 out "usage: coopstat run"
+run run --help
+expect "run --help" 0 out "usage: coopstat run"
+
+run --version
+expect "--version" 0 out "coopstat 0.1.0 (Lua 5.4"
+if grep -qE '^coopstat 0\.1\.0 \(Lua 5\.4\.[0-9]+, SQLite 3(\.[0-9]+){2}\)$' \
+        "$tmp/out"; then
+    ok "--version format"
+else
+    notok "--version format"
+fi
+
+run
+expect "no arguments: usage, status 2" 2 err "usage: coopstat"
+
+run rnu
+expect "unknown command: status 2" 2 err "unknown command 'rnu'"
+expect "unknown command: suggestion" 2 err "Did you mean 'run'?"
+expect "unknown command: list" 2 err "Commands: run"
+run --bogus
+expect "unknown option: status 2" 2 err "unknown option '--bogus'"
+
+for c in repl init import sql tables indicators jobs; do
+    run "$c"
+    expect "$c is not available" 2 err "'$c' is not available in this version"
+done
+
+run run
+expect "run without a script: status 2" 2 err "missing the script"
+run run --frobnicate x.lua
+expect "run with a bad option: status 2" 2 err "unknown option"
+
+run run "$tmp/missing.lua"
+expect "missing script: status 1" 1 err "cannot open $tmp/missing.lua"
+
+cat >"$tmp/fail.lua" <<'EOF'
+local function inner()
+  error("boom from the script")
+end
+inner()
+EOF
+run run "$tmp/fail.lua"
+expect "failing script: status 1" 1 err \
+    "coopstat: $tmp/fail.lua:2: boom from the script"
+expect "failing script: traceback" 1 err "stack traceback:"
+expect "failing script: caller line" 1 err "fail.lua:4: in main chunk"
+
+printf 'local x = \n' >"$tmp/syntax.lua"
+run run "$tmp/syntax.lua"
+expect "syntax error: status 1" 1 err "syntax.lua:2:"
+
+printf 'error({})\n' >"$tmp/obj.lua"
+run run "$tmp/obj.lua"
+expect "non-string error object" 1 err "(error object is a table value)"
+
+printf 'os.exit(3)\n' >"$tmp/exit.lua"
+run run "$tmp/exit.lua"
+if [ "$rc" -eq 3 ]; then ok "os.exit status passes through"; else
+    notok "os.exit status passes through (status $rc)"; fi
+
+cat >"$tmp/args.lua" <<'EOF'
+local a, b = ...
+print(arg[0], arg[1], arg[2], #arg, a, b)
+EOF
+run run "$tmp/args.lua" one -two
+expect "arguments: arg and ..." 0 out "$tmp/args.lua	one	-two	2	one	-two"
+run run -- "$tmp/args.lua" x
+expect "run -- SCRIPT" 0 out "	x	nil	1	x	nil"
+
+printf 'local cs = require "coopstat"\nprint("v=" .. cs.version)\n' \
+    >"$tmp/req.lua"
+if env -u LUA_CPATH -u LUA_CPATH_5_4 "$EXE" run "$tmp/req.lua" \
+        >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
+expect "require works without LUA_CPATH" 0 out "v=0.1.0"
+if LUA_CPATH='/nonexistent/?.so' "$EXE" run "$tmp/req.lua" \
+        >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
+expect "require ignores a bad LUA_CPATH" 0 out "v=0.1.0"
+
+if printf 'print("stdin " .. select("#", ...) .. " " .. arg[1])\n' |
+        "$EXE" run - a >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
+expect "run - reads stdin" 0 out "stdin 1 a"
+
+printf 'local cs = require "coopstat"\ncs.read_csv("%s/none.csv")\n' "$tmp" \
+    >"$tmp/core.lua"
+run run "$tmp/core.lua"
+expect "core errors reach the user" 1 err "none.csv"
+
+# Ctrl-C stops a running script with an error, status 1.
+cat >"$tmp/loop.lua" <<EOF
+local f = assert(io.open("$tmp/ready", "w"))
+f:close()
+local cs = require "coopstat"
+local d = cs.dataset { x = { 1, 2, 3 } }
+while true do d:filter(function(row) return row.x > 1 end) end
+EOF
+"$EXE" run "$tmp/loop.lua" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+i=0
+while [ ! -f "$tmp/ready" ] && [ "$i" -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 0.2
+kill -INT "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+expect "SIGINT interrupts a script" 1 err "interrupted"
+
+echo "test_cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
