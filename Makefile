@@ -19,7 +19,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null)
 CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 2>/dev/null)
 TEST_CFLAGS:= $(shell pkg-config --cflags $(PC_TEST) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(PC_TEST) 2>/dev/null)
-LUA_CMOD   := $(PREFIX)/lib/lua/5.4
+# Lua 5.4's C-module folder: Debian's own under /usr, else the one that
+# a stock lua5.4 searches under PREFIX (/usr/local/lib/lua/5.4).
+LUA_CMOD    = $(if $(filter /usr,$(PREFIX)),$(shell pkg-config \
+              --define-variable=prefix=/usr --variable=INSTALL_CMOD lua5.4),$(PREFIX)/lib/lua/5.4)
 
 WARN   = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
          -Wmissing-prototypes -Wvla -Wformat=2

@@ -87,6 +87,19 @@ if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     failed=$((failed + 1))
 fi
 
+# --- make install / uninstall ---------------------------------------------
+# Skipped under the sanitizers: an installed ASan binary is not the point.
+case $BUILD in
+    *-san) echo "== tests/test_install.sh: skipped (sanitizer build)" ;;
+    *)
+        echo "== tests/test_install.sh"
+        sh tests/test_install.sh >"$tmp/out" 2>&1
+        cat "$tmp/out"
+        passed=$((passed + $(grep -c '^ok - ' "$tmp/out")))
+        failed=$((failed + $(grep -c '^not ok - ' "$tmp/out")))
+        ;;
+esac
+
 # --- the module under a stock Lua ------------------------------------------
 # A sanitized module needs its sanitizer runtime loaded first: gcc's
 # libasan (which the module names as NEEDED), or clang's runtime.
