@@ -117,7 +117,7 @@ data: $(EXE)
 	./$(EXE) run scripts/gen_hoabinh.lua data/hoabinh
 
 bench: all
-	@$(MAKE) -C bench BUILD=$(abspath $(BUILD))
+	@BUILD=$(BUILD) sh bench/run.sh
 
 # --- install ------------------------------------------------------------
 install: all

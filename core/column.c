@@ -215,7 +215,11 @@ int cs_column_push_str(cs_column *col, const char *s, size_t len)
     if (rc) return rc;
     if (col->frozen)
         return cs__error(col->eng, CS_EMISUSE, "column is frozen");
-    if (cs__is_ascii(s, len)) {
+    /* The dictionary holds only NFC text, so finding S there proves it
+    ** valid and normalised: repeated values skip utf8proc entirely. */
+    if (cs__dict_find(col->dict, s, len, &code)) {
+        rc = CS_OK;
+    } else if (cs__is_ascii(s, len)) {
         rc = cs__dict_intern(col->dict, s, len, &code);
     } else {
         if (!cs_utf8_valid(s, len, &bad))

@@ -306,7 +306,9 @@ void cs_csv_write_options_init(cs_csv_write_options *opt);
 int cs_csv_write(const cs_dataset *ds, const char *path,
                  const cs_csv_write_options *opt);
 
-/* The same, into a new NUL-terminated string (cs_free_str). */
+/* The same, into a new NUL-terminated string of *LEN bytes; the text
+** may hold NUL bytes of its own, so free it with cs_free(eng, *out,
+** *len + 1). */
 int cs_csv_write_string(const cs_dataset *ds, const cs_csv_write_options *opt,
                         char **out, size_t *len);
 

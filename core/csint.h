@@ -81,6 +81,8 @@ typedef struct cs_dict {
 int cs__dict_new(cs_engine *eng, cs_dict **out);
 void cs__dict_retain(cs_dict *d);
 void cs__dict_release(cs_dict *d);
+/* 1 and *CODE when S[0..LEN) is in D; else 0. */
+int cs__dict_find(const cs_dict *d, const char *s, size_t len, uint32_t *code);
 /* Code of S[0..LEN), inserting it when new.  S must already be NFC. */
 int cs__dict_intern(cs_dict *d, const char *s, size_t len, uint32_t *code);
 static inline const char *cs__dict_str(const cs_dict *d, uint32_t code,

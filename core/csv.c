@@ -36,7 +36,7 @@
 **   parses; with a custom date format a column of, say, %Y%m%d values
 **   is a date column, not int64.  Columns named *_code (any case) are
 **   strings unless the schema says otherwise.
-** - Header names lose surrounding spaces and tabs and are NFC; an empty,
+** - Header names lose surrounding spaces (only) and are NFC; an empty,
 **   duplicate or NUL-containing name is CS_EPARSE.  An empty input, or
 **   one of only blank lines, is a dataset of 0 columns whatever the
 **   options say.
@@ -123,6 +123,12 @@ static int ascii_ieq(const char *a, size_t alen, const char *b)
     return b[i] == '\0';
 }
 
+/* S equals the ASCII literal LIT, ignoring case. */
+static int name_is(const char *s, const char *lit)
+{
+    return ascii_ieq(s, strlen(s), lit);
+}
+
 static int is_digit(char c)
 {
     return (unsigned)((unsigned char)c - '0') < 10u;
@@ -154,53 +160,44 @@ static const double pow10tab[23] = {
 static int parse_number(const char *s, size_t len, char dec, char ths,
                         int64_t *iv, double *dv)
 {
-    const char *p = s, *e = s + len;
+    const char *p = s, *e = s + len, *ds;
     uint64_t m = 0;
-    int neg = 0, ovf = 0, isfloat = 0;
-    size_t nint = 0, nfrac = 0;
+    int neg = 0, isfloat = 0;
+    size_t nint, nfrac = 0;
     long ex = 0;
     char buf[NUMBUF];
     size_t n;
     double v;
 
+    /* M takes every digit; past 19 of them it may wrap, and the exact
+    ** paths below are not taken. */
     if (p < e && *p == '-') {
         neg = 1;
         p++;
     }
-    if (p < e && *p == '0') {
-        nint = 1;
-        p++;
-        if (p < e && (is_digit(*p) || (ths && *p == ths))) return NUM_NONE;
-    } else if (p < e && is_digit(*p)) {
-        size_t group = 0;
-        int grouped = 0;
-        for (; p < e; p++) {
-            unsigned d = (unsigned)((unsigned char)*p - '0');
-            if (d < 10u) {
-                if (!ovf && (__builtin_mul_overflow(m, 10u, &m) ||
-                             __builtin_add_overflow(m, d, &m)))
-                    ovf = 1;
-                nint++;
-                group++;
-            } else if (ths && *p == ths) {
-                if (grouped ? group != 3 : group > 3) return NUM_NONE;
-                grouped = 1;
-                group = 0;
-            } else {
-                break;
-            }
+    for (ds = p; p < e && is_digit(*p); p++)
+        m = m * 10 + (uint64_t)(*p - '0');
+    nint = (size_t)(p - ds);
+    if (nint > 1 && *ds == '0') return NUM_NONE;
+    if (ths && p < e && *p == ths) {
+        if (nint == 0 || nint > 3 || *ds == '0') return NUM_NONE;
+        while (p < e && *p == ths) {
+            if (e - p < 4 || !is_digit(p[1]) || !is_digit(p[2]) ||
+                !is_digit(p[3]))
+                return NUM_NONE;
+            m = m * 1000 + (uint64_t)((p[1] - '0') * 100 +
+                                      (p[2] - '0') * 10 + (p[3] - '0'));
+            nint += 3;
+            p += 4;
         }
-        if (grouped && group != 3) return NUM_NONE;
+        if (p < e && is_digit(*p)) return NUM_NONE;
     }
     if (p < e && *p == dec) {
+        const char *fs = ++p;
         isfloat = 1;
-        for (p++; p < e && is_digit(*p); p++) {
-            unsigned d = (unsigned)((unsigned char)*p - '0');
-            if (!ovf && (__builtin_mul_overflow(m, 10u, &m) ||
-                         __builtin_add_overflow(m, d, &m)))
-                ovf = 1;
-            nfrac++;
-        }
+        for (; p < e && is_digit(*p); p++)
+            m = m * 10 + (uint64_t)(*p - '0');
+        nfrac = (size_t)(p - fs);
     }
     if (nint + nfrac == 0) return NUM_NONE;
     if (p < e && (*p == 'e' || *p == 'E')) {
@@ -215,7 +212,7 @@ static int parse_number(const char *s, size_t len, char dec, char ths,
         if (eneg) ex = -ex;
     }
     if (p != e) return NUM_NONE;
-    if (!isfloat && !ovf) {
+    if (!isfloat && nint <= 19) {
         if (m <= (uint64_t)INT64_MAX) {
             *iv = neg ? -(int64_t)m : (int64_t)m;
             return NUM_INT;
@@ -225,7 +222,7 @@ static int parse_number(const char *s, size_t len, char dec, char ths,
             return NUM_INT;
         }
     }
-    if (isfloat && !ovf && m <= ((uint64_t)1 << 53)) {
+    if (isfloat && nint + nfrac <= 19 && m <= ((uint64_t)1 << 53)) {
         long e10 = ex - (long)nfrac;
         if (e10 >= -22 && e10 <= 22) {
             v = (double)m;
@@ -313,20 +310,20 @@ static int is_sep(char c)
 static int check_thousands(cs_engine *eng, char ths, char dec, char sep,
                            int detected)
 {
-    char b1[8], b2[8];
+    char b[8];
     if (!ths) return CS_OK;
     if (ths != '.' && ths != ',' && ths != ' ')
         return cs__error(eng, CS_EINVAL,
                          "option 'thousands': must be 0, '.', ',' or ' ', "
-                         "not %s", show_char(ths, b1));
+                         "not %s", show_char(ths, b));
     if (ths == dec)
         return cs__error(eng, CS_EINVAL,
                          "option 'thousands': %s is also the decimal mark",
-                         show_char(ths, b1));
+                         show_char(ths, b));
     if (ths == sep)
         return cs__error(eng, CS_EINVAL,
                          "option 'thousands': %s is also the separator%s",
-                         show_char(ths, b2), detected ? " (detected)" : "");
+                         show_char(ths, b), detected ? " (detected)" : "");
     return CS_OK;
 }
 
@@ -370,15 +367,15 @@ static int load_options(cs_engine *eng, const cs_csv_options *opt,
         o->na = default_na;
         o->nna = 1;
     }
-    if (!o->encoding || ascii_ieq(o->encoding, strlen(o->encoding), "utf-8")
-        || ascii_ieq(o->encoding, strlen(o->encoding), "utf8")) {
+    if (!o->encoding || name_is(o->encoding, "utf-8") ||
+        name_is(o->encoding, "utf8")) {
         o->iconv_name = NULL;
-    } else if (ascii_ieq(o->encoding, strlen(o->encoding), "cp1258") ||
-               ascii_ieq(o->encoding, strlen(o->encoding), "windows-1258")) {
+    } else if (name_is(o->encoding, "cp1258") ||
+               name_is(o->encoding, "windows-1258")) {
         o->iconv_name = "CP1258";
-    } else if (ascii_ieq(o->encoding, strlen(o->encoding), "tcvn3") ||
-               ascii_ieq(o->encoding, strlen(o->encoding), "tcvn") ||
-               ascii_ieq(o->encoding, strlen(o->encoding), "tcvn5712-1")) {
+    } else if (name_is(o->encoding, "tcvn3") ||
+               name_is(o->encoding, "tcvn") ||
+               name_is(o->encoding, "tcvn5712-1")) {
         o->iconv_name = "TCVN5712-1";
     } else {
         return cs__error(eng, CS_EINVAL,
@@ -553,15 +550,27 @@ static int next_field(reader *r, field *f, int *eor)
     f->quoted = 0;
     f->escaped = 0;
     for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* The lowest flagged byte is exact (only bytes after a match can
+        ** be flagged wrongly), and on a little-endian machine it is the
+        ** first match in memory. */
         while (end - p >= 8) {
-            uint64_t w;
+            uint64_t w, m;
+            unsigned k;
             memcpy(&w, p, 8);
-            if (has_byte(w, r->sepmask) | has_byte(w, 0x0A * ONES) |
-                has_byte(w, 0x0D * ONES))
-                break;
-            hi |= w;
-            p += 8;
+            m = has_byte(w, r->sepmask) | has_byte(w, 0x0A * ONES) |
+                has_byte(w, 0x0D * ONES);
+            if (!m) {
+                hi |= w;
+                p += 8;
+                continue;
+            }
+            k = (unsigned)__builtin_ctzll(m) >> 3;
+            if (k) hi |= w & ((((uint64_t)1) << (k * 8)) - 1);
+            p += k;
+            break;
         }
+#endif
         while (p < end && !stop[(unsigned char)*p]) hi |= (unsigned char)*p++;
         if (p == end) {
             f->len = (size_t)(p - f->s);
@@ -828,11 +837,11 @@ static int read_header(job *j)
         if (rc) return rc;
         s = f.s;
         len = f.len;
-        while (len && (*s == ' ' || *s == '\t')) {
+        while (len && *s == ' ') {
             s++;
             len--;
         }
-        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+        while (len && s[len - 1] == ' ') len--;
         if (len == 0)
             return error_at(r, CS_EPARSE, f.at, "empty name for column %zu",
                              k);
@@ -1499,8 +1508,49 @@ static size_t fmt_i64(int64_t v, char *buf)
     return i;
 }
 
-/* The shortest of %.15g, %.16g and %.17g that reads back to V, with
-** ".0" added to integral values so that they read back as floats. */
+/* Writes V as M / 10^D with the smallest D for which that quotient is V:
+** strtod rounds the same exact decimal to the same double, so the text
+** reads back to V.  Returns 0 when no such D <= 17 exists with M < 2^53
+** (very large, very small or long values), for the slower path. */
+static size_t fmt_f64_fixed(double v, char *buf)
+{
+    double a = fabs(v);
+    char dig[24];
+    size_t nd = 0, n = 0, i;
+    uint64_t m = 0;
+    int d;
+
+    if (!(a >= 1e-17 && a < 1e15)) return 0;
+    for (d = 0; d <= 17; d++) {
+        double x = a * pow10tab[d];
+        if (x >= 9007199254740992.0) return 0;
+        m = (uint64_t)(x + 0.5);
+        if ((double)m / pow10tab[d] == a) break;
+    }
+    if (d > 17) return 0;
+    do {
+        dig[nd++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0) buf[n++] = '-';
+    if (nd <= (size_t)d) {
+        buf[n++] = '0';
+        buf[n++] = '.';
+        for (i = nd; i < (size_t)d; i++) buf[n++] = '0';
+        while (nd) buf[n++] = dig[--nd];
+    } else {
+        while (nd > (size_t)d) buf[n++] = dig[--nd];
+        buf[n++] = '.';
+        if (d == 0) buf[n++] = '0';
+        while (nd) buf[n++] = dig[--nd];
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* Floats are written so that they read back to the same double and as
+** floats: integral values get ".0".  Most values take the exact decimal
+** path above; the rest the shortest of %.15g, %.16g and %.17g. */
 static size_t fmt_f64(double v, char dec, char *buf)
 {
     int n = 0, prec;
@@ -1513,14 +1563,19 @@ static size_t fmt_f64(double v, char dec, char *buf)
         memcpy(buf, v < 0 ? "-Inf" : "Inf", v < 0 ? 5 : 4);
         return v < 0 ? 4 : 3;
     }
-    for (prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, 40, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
-        buf[n++] = '.';
-        buf[n++] = '0';
-        buf[n] = '\0';
+    if (v == 0) {
+        n = signbit(v) ? 4 : 3;
+        memcpy(buf, signbit(v) ? "-0.0" : "0.0", (size_t)n + 1);
+    } else if ((n = (int)fmt_f64_fixed(v, buf)) == 0) {
+        for (prec = 15; prec <= 17; prec++) {
+            n = snprintf(buf, 40, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+            buf[n++] = '.';
+            buf[n++] = '0';
+            buf[n] = '\0';
+        }
     }
     if (dec != '.' && (dot = strchr(buf, '.')) != NULL) *dot = dec;
     return (size_t)n;

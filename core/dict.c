@@ -84,6 +84,25 @@ static int rehash(cs_dict *d, uint32_t nslots)
     return CS_OK;
 }
 
+int cs__dict_find(const cs_dict *d, const char *s, size_t len, uint32_t *code)
+{
+    uint32_t h, mask;
+    if (!d->nslots) return 0;
+    mask = d->nslots - 1;
+    h = (uint32_t)cs__hash(s, len) & mask;
+    while (d->slots[h]) {
+        uint32_t c = d->slots[h] - 1;
+        size_t clen;
+        const char *cs = cs__dict_str(d, c, &clen);
+        if (clen == len && memcmp(cs, s, len) == 0) {
+            *code = c;
+            return 1;
+        }
+        h = (h + 1) & mask;
+    }
+    return 0;
+}
+
 int cs__dict_intern(cs_dict *d, const char *s, size_t len, uint32_t *code)
 {
     uint32_t h, mask;

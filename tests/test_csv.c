@@ -348,6 +348,22 @@ static const csv_case schema_cases[] = {
      .input = "a\n1\n", .schema_names = {"nope"},
      .schema_types = {CS_TYPE_I64}, .nschema = 1, .rc = CS_EINVAL,
      .msg = "option 'schema_names': t.csv has no column 'nope'"},
+    {.name = "header only takes the schema types",
+     .input = "a,b,c\n", .schema_names = {"c", "a"},
+     .schema_types = {CS_TYPE_DATE, CS_TYPE_I64}, .nschema = 2,
+     .names = "a,b,c", .types = "isd"},
+    {.name = "schema with an invalid type",
+     .input = "a\n1\n", .schema_names = {"a"}, .schema_types = {99},
+     .nschema = 1, .rc = CS_EINVAL,
+     .msg = "option 'schema_types': invalid type 99 for column 'a'"},
+    {.name = "schema naming a column twice",
+     .input = "a\n1\n", .schema_names = {"a", "a"},
+     .schema_types = {CS_TYPE_I64, CS_TYPE_STR}, .nschema = 2,
+     .rc = CS_EINVAL, .msg = "column 'a' is given twice"},
+    {.name = "schema on columns without a header",
+     .input = "1,2\n", .noheader = 1, .schema_names = {"V2"},
+     .schema_types = {CS_TYPE_F64}, .nschema = 1, .names = "V1,V2",
+     .types = "if", .nrows = 1, .cells = {"1", "2"}},
     {.name = "schema names are NFC-matched",
      .input = "L\xE1\xBA\xA1" "c\n1\n", .schema_names = {"La\xCC\xA3" "c"},
      .schema_types = {CS_TYPE_STR}, .nschema = 1,
@@ -749,6 +765,44 @@ static void test_csv_missing_file_is_not_found(void **state)
     free_engine(eng, &t);
 }
 
+/* A mapped file that ends exactly at a page end, without a newline, in
+** the middle of a number: nothing may read past the mapping. */
+static void test_csv_file_ending_at_a_page_boundary(void **state)
+{
+    tally t;
+    cs_engine *eng = new_engine(&t);
+    cs_dataset *ds;
+    char dir[] = "/tmp/cs_csv_XXXXXX", path[64];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0, rows = 0;
+    FILE *f;
+    cs_value v;
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/page.csv", dir);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    n += (size_t)fprintf(f, "x\n");
+    while (n + 16 <= 2 * page) {
+        n += (size_t)fprintf(f, "1234567.5\n");
+        rows++;
+    }
+    while (n < 2 * page - 1) {
+        fputc('9', f);
+        n++;
+    }
+    fputc('1', f);
+    fclose(f);
+    assert_int_equal(cs_csv_read(eng, path, NULL, &ds), CS_OK);
+    assert_int_equal(cs_dataset_nrows(ds), rows + 1);
+    cs_column_get(cs_dataset_column(ds, 0), rows, &v);
+    assert_int_equal(v.type, CS_TYPE_F64);
+    assert_true(v.u.f > 9e5);
+    cs_dataset_free(ds);
+    unlink(path);
+    rmdir(dir);
+    free_engine(eng, &t);
+}
+
 static void test_csv_reads_a_pipe(void **state)
 {
     tally t;
@@ -1112,6 +1166,59 @@ static void test_csv_write_inferred_round_trip(void **state)
     free_engine(eng, &t);
 }
 
+/* Random bit patterns and short decimals of every magnitude read back to
+** the same doubles, with both decimal marks. */
+static void test_csv_floats_round_trip_exactly(void **state)
+{
+    tally t;
+    cs_engine *eng = new_engine(&t);
+    cs_column *c;
+    cs_dataset *ds, *back;
+    cs_csv_write_options w;
+    cs_csv_options o;
+    const char *name = "x";
+    cs_type ty = CS_TYPE_F64;
+    uint64_t x = 0x243F6A8885A308D3u;
+    size_t i, k;
+    char *s;
+    size_t len;
+    (void)state;
+    assert_int_equal(cs_column_new(eng, CS_TYPE_F64, &c), CS_OK);
+    for (i = 0; i < 3000; i++) {
+        double v;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if (i % 2) {
+            memcpy(&v, &x, sizeof v);
+            if (isnan(v)) v = (double)i;
+        } else {
+            v = (double)(int64_t)(x % 2000001u) - 1e6;
+            v /= pow(10.0, (double)(x >> 59));
+        }
+        assert_int_equal(cs_column_push_f64(c, v), CS_OK);
+    }
+    assert_int_equal(cs_dataset_new(eng, &ds), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "x", c), CS_OK);
+    cs_column_release(c);
+    for (k = 0; k < 2; k++) {
+        cs_csv_write_options_init(&w);
+        cs_csv_options_init(&o);
+        w.decimal = o.decimal = k ? ',' : '.';
+        o.schema_names = &name;
+        o.schema_types = &ty;
+        o.nschema = 1;
+        assert_int_equal(cs_csv_write_string(ds, &w, &s, &len), CS_OK);
+        assert_int_equal(cs_csv_read_buffer(eng, s, len, "f", &o, &back),
+                         CS_OK);
+        assert_same_values(ds, back);
+        cs_dataset_free(back);
+        cs_free_str(eng, s);
+    }
+    cs_dataset_free(ds);
+    free_engine(eng, &t);
+}
+
 static size_t count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -1305,12 +1412,14 @@ int main(void)
         cmocka_unit_test(test_csv_reads_a_file),
         cmocka_unit_test(test_csv_reads_legacy_encoded_files),
         cmocka_unit_test(test_csv_missing_file_is_not_found),
+        cmocka_unit_test(test_csv_file_ending_at_a_page_boundary),
         cmocka_unit_test(test_csv_reads_a_pipe),
         cmocka_unit_test(test_csv_interrupt_stops_reading),
         cmocka_unit_test(test_csv_write_string_round_trip),
         cmocka_unit_test(test_csv_write_exact_text),
         cmocka_unit_test(test_csv_one_column_nulls_round_trip),
         cmocka_unit_test(test_csv_write_inferred_round_trip),
+        cmocka_unit_test(test_csv_floats_round_trip_exactly),
         cmocka_unit_test(test_csv_write_file_round_trip),
         cmocka_unit_test(test_csv_failed_write_leaves_no_file),
         cmocka_unit_test(test_csv_read_oom_sweep),
