@@ -128,6 +128,17 @@ int cs__column_push_code(cs_column *col, uint32_t code);
 int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
                     cs_column **out);
 
+/* Appends V of C type CTYPE to COL, which must have room (len < cap)
+** and not be frozen: the inner loop of readers that reserved first. */
+#define CS__PUT(col, ctype, v)                                           \
+    do {                                                                 \
+        cs_column *put_ = (col);                                         \
+        ((ctype *)put_->data)[put_->len] = (v);                          \
+        if (put_->valid)                                                 \
+            put_->valid[put_->len >> 6] |= (uint64_t)1 << (put_->len & 63); \
+        put_->len++;                                                     \
+    } while (0)
+
 static inline int cs__bit(const uint64_t *bits, size_t i)
 {
     return (int)((bits[i >> 6] >> (i & 63)) & 1u);

@@ -1022,46 +1022,61 @@ static int pass1(job *j)
     return CS_OK;
 }
 
-/* Pass 2 on one value, which pass 1 has checked. */
+/* Pass 2 on one value, which pass 1 has checked.  Columns were reserved
+** to the row count, so values go straight into their arrays. */
 static int push_field(const reader *r, const colinfo *c, const field *f)
 {
+    cs_column *col = c->col;
     int64_t iv;
     double dv;
     int32_t d;
     int b, k, rc;
 
-    if (is_null(r, f)) return cs_column_push_null(c->col);
+    if (is_null(r, f)) return cs_column_push_null(col);
+    if (col->len >= col->cap)
+        return error_at(r, CS_EPARSE, f->at, "input changed while being read");
     switch (c->type) {
     case CS_TYPE_STR:
         if (f->len && !f->escaped) {
             scache *e = &c->cache[scache_slot(f->s, f->len)];
-            if (e->len == f->len && memcmp(e->p, f->s, f->len) == 0)
-                return cs__column_push_code(c->col, e->code);
-            rc = cs_column_push_str(c->col, f->s, f->len);
+            if (e->len == f->len && memcmp(e->p, f->s, f->len) == 0) {
+                CS__PUT(col, uint32_t, e->code);
+                return CS_OK;
+            }
+            rc = cs_column_push_str(col, f->s, f->len);
             if (rc) return rc;
             e->p = f->s;
             e->len = f->len;
-            e->code = cs_column_codes(c->col)[cs_column_len(c->col) - 1];
+            e->code = ((const uint32_t *)col->data)[col->len - 1];
             return CS_OK;
         }
-        return cs_column_push_str(c->col, f->s, f->len);
+        return cs_column_push_str(col, f->s, f->len);
     case CS_TYPE_I64:
         if (parse_number(f->s, f->len, r->decimal, r->thousands, &iv, &dv) ==
-            NUM_INT)
-            return cs_column_push_i64(c->col, iv);
+            NUM_INT) {
+            CS__PUT(col, int64_t, iv);
+            return CS_OK;
+        }
         break;
     case CS_TYPE_F64:
         k = parse_number(f->s, f->len, r->decimal, r->thousands, &iv, &dv);
-        if (k == NUM_INT) return cs_column_push_f64(c->col, (double)iv);
-        if (k != NUM_NONE || parse_special(f->s, f->len, &dv))
-            return cs_column_push_f64(c->col, dv);
+        if (k == NUM_INT) dv = (double)iv;
+        if (k != NUM_NONE || parse_special(f->s, f->len, &dv)) {
+            CS__PUT(col, double, dv);
+            return CS_OK;
+        }
         break;
     case CS_TYPE_BOOL:
-        if (parse_bool(f->s, f->len, &b)) return cs_column_push_bool(c->col, b);
+        if (parse_bool(f->s, f->len, &b)) {
+            CS__PUT(col, uint8_t, (uint8_t)b);
+            return CS_OK;
+        }
         break;
     case CS_TYPE_DATE:
-        if (parse_date(f->s, f->len, r->date_format, &d))
-            return cs_column_push_date(c->col, d);
+        if (parse_date(f->s, f->len, r->date_format, &d)) {
+            CS__PUT(col, int32_t, d);
+            return CS_OK;
+        }
         break;
     }
     return error_at(r, CS_EPARSE, f->at, "value changed while being read");
