@@ -20,6 +20,8 @@
 
 _Static_assert(sizeof(lua_Integer) == 8, "coopstat needs 64-bit Lua integers");
 _Static_assert(LUA_MAXINTEGER == INT64_MAX, "lua_Integer must be int64_t");
+/* So that a non-negative lua_Integer always converts to size_t. */
+_Static_assert(SIZE_MAX >= INT64_MAX, "coopstat needs a 64-bit size_t");
 
 #define ENGINE_MT "coopstat.engine"
 #define ENGINE_REG "coopstat.engine.handle"
@@ -141,11 +143,11 @@ static engbox *check_engine(lua_State *L)
     return eb;
 }
 
-/* Raises the detail of the last error on EB's engine, after WHAT. */
-static int raise_status(lua_State *L, engbox *eb, int rc, const char *what)
+/* Raises the detail of the last error on ENG, after WHAT (if any). */
+static int raise_status(lua_State *L, cs_engine *eng, int rc, const char *what)
 {
-    const char *msg = cs_errmsg(eb->eng);
-    if (rc == CS_EINTERRUPT) cs_engine_clear_interrupt(eb->eng);
+    const char *msg = cs_errmsg(eng);
+    if (rc == CS_EINTERRUPT) cs_engine_clear_interrupt(eng);
     if (msg == NULL || *msg == '\0') msg = cs_strerror(rc);
     if (what) return luaL_error(L, "%s: %s", what, msg);
     return luaL_error(L, "%s", msg);
@@ -166,7 +168,7 @@ static void push_owned(lua_State *L, cs_engine *eng, char *s, size_t len)
     lua_pushlightuserdata(L, s);
     lua_pushinteger(L, (lua_Integer)len);
     st = lua_pcall(L, 2, 1, 0);
-    cs_free_str(eng, s);
+    cs_free(eng, s, len + 1);   /* S may hold NUL bytes of its own */
     if (st != LUA_OK) lua_error(L);
 }
 
@@ -216,17 +218,6 @@ static dsbox *new_dsbox(lua_State *L)
     return (dsbox *)new_box(L, sizeof(dsbox), DATASET_MT, dsbox_release);
 }
 
-/* The collector sees only the small box, not the columns behind it, so
-** it is told roughly what a new dataset holds (8 bytes a cell): loops
-** that make many datasets then collect the old ones in time. */
-static void dsbox_set(lua_State *L, dsbox *b, cs_dataset *ds)
-{
-    size_t kb = cs_dataset_nrows(ds) / 128 * cs_dataset_ncols(ds);
-    b->ds = ds;
-    box_link(&b->h);
-    if (kb > 0) lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
-}
-
 static colbox *new_colbox(lua_State *L)
 {
     return (colbox *)new_box(L, sizeof(colbox), COLUMN_MT, colbox_release);
@@ -236,6 +227,29 @@ static void colbox_set(colbox *b, cs_column *col)
 {
     b->col = col;
     box_link(&b->h);
+}
+
+/* N, or INT_MAX when N is larger: for Lua's int sizes and hints. */
+static int clamp_int(size_t n)
+{
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* Puts the dataset OUT, made with status RC, into the box B on top of
+** the stack and returns 1 (B), or raises after WHAT.  The collector
+** sees only the small box, not the columns behind it, so it is told
+** roughly what the dataset holds (8 bytes a cell): loops that make many
+** datasets then collect the old ones in time. */
+static int set_dataset(lua_State *L, dsbox *b, int rc, cs_dataset *out,
+                       const char *what)
+{
+    size_t kb;
+    if (rc != CS_OK) return raise_status(L, b->h.eb->eng, rc, what);
+    b->ds = out;
+    box_link(&b->h);
+    kb = cs_dataset_nrows(out) / 128 * cs_dataset_ncols(out);
+    if (kb > 0) lua_gc(L, LUA_GCSTEP, clamp_int(kb));
+    return 1;
 }
 
 static cs_dataset *check_ds(lua_State *L, int idx)
@@ -252,11 +266,70 @@ static cs_column *check_col(lua_State *L, int idx)
     return b->col;
 }
 
+/* __gc and __close of datasets and columns; closing twice is harmless. */
+static int box_close(lua_State *L)
+{
+    box *b = luaL_testudata(L, 1, DATASET_MT);
+    if (b == NULL) b = luaL_testudata(L, 1, COLUMN_MT);
+    if (b == NULL) luaL_typeerror(L, 1, "coopstat.dataset or coopstat.column");
+    b->release(b);
+    return 0;
+}
+
 /* Pushes a column box holding a new reference to COL. */
 static void push_column(lua_State *L, cs_column *col)
 {
     colbox *b = new_colbox(L);
     colbox_set(b, cs_column_retain(col));
+}
+
+/* ------------------------------------------------------------------ */
+/* Arguments                                                          */
+/* ------------------------------------------------------------------ */
+
+static int is_null(lua_State *L, int idx)
+{
+    return lua_rawequal(L, idx, UV_NULL);
+}
+
+/* A table that is not cs.null (itself a table, to Lua). */
+static int is_table(lua_State *L, int idx)
+{
+    return lua_istable(L, idx) && !is_null(L, idx);
+}
+
+/* The type of the value at IDX for messages, naming cs.null. */
+static const char *type_name(lua_State *L, int idx)
+{
+    return is_null(L, idx) ? "cs.null" : luaL_typename(L, idx);
+}
+
+/* Argument ARG must be a table (not cs.null), or nil when OPTIONAL.
+** Returns 0 for an absent optional one. */
+static int check_table(lua_State *L, int arg, int optional)
+{
+    if (optional && lua_isnoneornil(L, arg)) return 0;
+    if (!is_table(L, arg)) luaL_typeerror(L, arg, "table");
+    return 1;
+}
+
+/* The string at IDX as a C string, or NULL when it holds a zero byte
+** (the core would silently cut it there). */
+static const char *cstring(lua_State *L, int idx)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    return strlen(s) == len ? s : NULL;
+}
+
+/* A path argument: a string without zero bytes. */
+static const char *check_path(lua_State *L, int arg)
+{
+    const char *s;
+    luaL_checkstring(L, arg);
+    s = cstring(L, arg);
+    luaL_argcheck(L, s != NULL, arg, "the path contains a zero byte");
+    return s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,7 +378,7 @@ static void push_cell(lua_State *L, const cs_column *col, size_t row)
 static void push_row(lua_State *L, const cs_dataset *ds, size_t row)
 {
     size_t j, ncols = cs_dataset_ncols(ds);
-    lua_createtable(L, 0, ncols > INT_MAX ? INT_MAX : (int)ncols);
+    lua_createtable(L, 0, clamp_int(ncols));
     for (j = 0; j < ncols; j++) {
         cs_value v;
         cs_column_get(cs_dataset_column(ds, j), row, &v);
@@ -319,6 +392,18 @@ static void push_row(lua_State *L, const cs_dataset *ds, size_t row)
 /* CSV options                                                        */
 /* ------------------------------------------------------------------ */
 
+/* The name of the option whose key and value are on top of the stack;
+** raises for a key that is not a string without zero bytes. */
+static const char *option_name(lua_State *L, const char *fn)
+{
+    if (lua_type(L, -2) != LUA_TSTRING)
+        luaL_error(L, "%s: option names must be strings, got %s", fn,
+                   luaL_typename(L, -2));
+    if (cstring(L, -2) == NULL)
+        luaL_error(L, "%s: option names cannot contain a zero byte", fn);
+    return lua_tostring(L, -2);
+}
+
 /* The one character of option NAME; EMPTY_OK lets "" and false mean 0. */
 static char opt_char(lua_State *L, const char *fn, const char *name,
                      int empty_ok)
@@ -328,10 +413,8 @@ static char opt_char(lua_State *L, const char *fn, const char *name,
     if (empty_ok && lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
         return 0;
     if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L,
-                   "%s: option '%s' must be a one-character string, "
-                   "got %s",
-                   fn, name, luaL_typename(L, -1));
+        luaL_error(L, "%s: option '%s' must be a one-character string, got %s",
+                   fn, name, type_name(L, -1));
     s = lua_tolstring(L, -1, &len);
     if (len == 0 && empty_ok) return 0;
     if (len != 1)
@@ -344,25 +427,25 @@ static int opt_bool(lua_State *L, const char *fn, const char *name)
 {
     if (lua_type(L, -1) != LUA_TBOOLEAN)
         luaL_error(L, "%s: option '%s' must be a boolean, got %s", fn, name,
-                   luaL_typename(L, -1));
+                   type_name(L, -1));
     return lua_toboolean(L, -1);
 }
 
-static const char *opt_string(lua_State *L, const char *fn, const char *name)
+/* The string value of option NAME (ITEM > 0: of its list's item ITEM). */
+static const char *opt_string(lua_State *L, const char *fn, const char *name,
+                              lua_Integer item)
 {
+    const char *s;
+    if (lua_type(L, -1) != LUA_TSTRING && item > 0)
+        luaL_error(L, "%s: option '%s': item %I must be a string, got %s", fn,
+                   name, item, type_name(L, -1));
     if (lua_type(L, -1) != LUA_TSTRING)
         luaL_error(L, "%s: option '%s' must be a string, got %s", fn, name,
-                   luaL_typename(L, -1));
-    return lua_tostring(L, -1);
-}
-
-static int unknown_option(lua_State *L, const char *fn)
-{
-    if (lua_type(L, -2) == LUA_TSTRING)
-        return luaL_error(L, "%s: unknown option '%s'", fn,
-                          lua_tostring(L, -2));
-    return luaL_error(L, "%s: option names must be strings, got %s", fn,
-                      luaL_typename(L, -2));
+                   type_name(L, -1));
+    s = cstring(L, -1);
+    if (s == NULL)
+        luaL_error(L, "%s: option '%s' contains a zero byte", fn, name);
+    return s;
 }
 
 static cs_type check_type_name(lua_State *L, const char *fn, int idx,
@@ -379,148 +462,179 @@ static cs_type check_type_name(lua_State *L, const char *fn, int idx,
     return t;
 }
 
-/* Fills O from the options table at IDX (none or nil: defaults).  The
-** strings O points to are anchored by that table; the arrays it points
-** to are userdata left on the stack, so the caller keeps the stack as
-** it is until the read is done. */
+/* Pushes a userdata array of N elements of SIZE bytes below the key and
+** value on top of the stack, where it stays until the read is done. */
+static void *option_array(lua_State *L, size_t n, size_t size)
+{
+    void *a = lua_newuserdatauv(L, (n ? n : 1) * size, 0);
+    lua_insert(L, -3);
+    return a;
+}
+
+/* Option 'na' (on top of the stack): a string or a list of strings. */
+static void opt_na(lua_State *L, const char *fn, cs_csv_options *o)
+{
+    int list = is_table(L, -1);
+    size_t i, n = list ? (size_t)lua_rawlen(L, -1) : 1;
+    const char **na;
+    if (!list && lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L,
+                   "%s: option 'na' must be a string or a list of "
+                   "strings, got %s",
+                   fn, type_name(L, -1));
+    na = option_array(L, n, sizeof *na);
+    for (i = 0; i < n; i++) {
+        if (list)
+            lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        else
+            lua_pushvalue(L, -1);
+        na[i] = opt_string(L, fn, "na", list ? (lua_Integer)i + 1 : 0);
+        lua_pop(L, 1);
+    }
+    o->na = na;
+    o->nna = n;
+}
+
+/* Option 'schema' (on top of the stack): a table of column = type. */
+static void opt_schema(lua_State *L, const char *fn, cs_csv_options *o)
+{
+    const char **names;
+    cs_type *types;
+    size_t n = 0, i = 0;
+    if (!is_table(L, -1))
+        luaL_error(L,
+                   "%s: option 'schema' must be a table of column = type, "
+                   "got %s",
+                   fn, type_name(L, -1));
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1))
+        n++;
+    names = option_array(L, n, sizeof *names);
+    types = option_array(L, n, sizeof *types);
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1), i++) {
+        if (lua_type(L, -2) != LUA_TSTRING || !cstring(L, -2))
+            luaL_error(L,
+                       "%s: option 'schema': column names must be "
+                       "strings without zero bytes, got %s",
+                       fn, luaL_typename(L, -2));
+        names[i] = lua_tostring(L, -2);
+        types[i] = check_type_name(L, fn, -1, names[i]);
+    }
+    o->schema_names = names;
+    o->schema_types = types;
+    o->nschema = n;
+}
+
+/* Sets option K of the cs_csv_options UD from the value on top of the
+** stack; returns 0 when there is no such option. */
+static int set_read_option(lua_State *L, const char *fn, const char *k,
+                           void *ud)
+{
+    cs_csv_options *o = ud;
+    if (strcmp(k, "sep") == 0)
+        o->sep = opt_char(L, fn, k, 0);
+    else if (strcmp(k, "decimal") == 0)
+        o->decimal = opt_char(L, fn, k, 0);
+    else if (strcmp(k, "thousands") == 0)
+        o->thousands = opt_char(L, fn, k, 1);
+    else if (strcmp(k, "header") == 0)
+        o->header = opt_bool(L, fn, k);
+    else if (strcmp(k, "date_format") == 0)
+        o->date_format = opt_string(L, fn, k, 0);
+    else if (strcmp(k, "encoding") == 0)
+        o->encoding = opt_string(L, fn, k, 0);
+    else if (strcmp(k, "na") == 0)
+        opt_na(L, fn, o);
+    else if (strcmp(k, "schema") == 0)
+        opt_schema(L, fn, o);
+    else
+        return 0;
+    return 1;
+}
+
+/* The same for the cs_csv_write_options UD. */
+static int set_write_option(lua_State *L, const char *fn, const char *k,
+                            void *ud)
+{
+    cs_csv_write_options *o = ud;
+    if (strcmp(k, "sep") == 0)
+        o->sep = opt_char(L, fn, k, 0);
+    else if (strcmp(k, "decimal") == 0)
+        o->decimal = opt_char(L, fn, k, 0);
+    else if (strcmp(k, "bom") == 0)
+        o->bom = opt_bool(L, fn, k);
+    else if (strcmp(k, "crlf") == 0)
+        o->crlf = opt_bool(L, fn, k);
+    else if (strcmp(k, "header") == 0)
+        o->header = opt_bool(L, fn, k);
+    else
+        return 0;
+    return 1;
+}
+
+typedef int (*option_setter)(lua_State *L, const char *fn, const char *k,
+                             void *ud);
+
+/* Applies SET to each entry of the options table at IDX (none or nil:
+** no options), read raw; KNOWN lists the names for the error about an
+** unknown one.  The strings the options point to are anchored by that
+** table, the arrays by userdata pushed on the stack, so the caller keeps
+** the stack as it is until the options are used. */
+static void parse_options(lua_State *L, int idx, const char *fn,
+                          option_setter set, void *ud, const char *known)
+{
+    if (!check_table(L, idx, 1)) return;
+    idx = lua_absindex(L, idx);
+    for (lua_pushnil(L); lua_next(L, idx); lua_pop(L, 1)) {
+        const char *k = option_name(L, fn);
+        if (!set(L, fn, k, ud))
+            luaL_error(L, "%s: unknown option '%s' (options are %s)", fn, k,
+                       known);
+    }
+}
+
 static void read_options(lua_State *L, int idx, const char *fn,
                          cs_csv_options *o)
 {
     cs_csv_options_init(o);
-    if (lua_isnoneornil(L, idx)) return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        const char *k =
-            lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-        if (strcmp(k, "sep") == 0) {
-            o->sep = opt_char(L, fn, k, 0);
-        } else if (strcmp(k, "decimal") == 0) {
-            o->decimal = opt_char(L, fn, k, 0);
-        } else if (strcmp(k, "thousands") == 0) {
-            o->thousands = opt_char(L, fn, k, 1);
-        } else if (strcmp(k, "header") == 0) {
-            o->header = opt_bool(L, fn, k);
-        } else if (strcmp(k, "date_format") == 0) {
-            o->date_format = opt_string(L, fn, k);
-        } else if (strcmp(k, "encoding") == 0) {
-            o->encoding = opt_string(L, fn, k);
-        } else if (strcmp(k, "na") == 0) {
-            if (!lua_istable(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-                luaL_error(L,
-                           "%s: option 'na' must be a string or a list "
-                           "of strings, got %s",
-                           fn, luaL_typename(L, -1));
-        } else if (strcmp(k, "schema") == 0) {
-            if (!lua_istable(L, -1))
-                luaL_error(L,
-                           "%s: option 'schema' must be a table of "
-                           "column = type, got %s",
-                           fn, luaL_typename(L, -1));
-        } else {
-            unknown_option(L, fn);
-        }
-        lua_pop(L, 1);
-    }
-
-    if (lua_getfield(L, idx, "na") == LUA_TSTRING) {
-        const char **na = lua_newuserdatauv(L, sizeof *na, 0);
-        na[0] = lua_tostring(L, -2);
-        o->na = na;
-        o->nna = 1;
-    } else if (lua_istable(L, -1)) {
-        int t = lua_absindex(L, -1);
-        size_t i, n = (size_t)lua_rawlen(L, t);
-        const char **na = lua_newuserdatauv(L, (n ? n : 1) * sizeof *na, 0);
-        for (i = 0; i < n; i++) {
-            if (lua_rawgeti(L, t, (lua_Integer)i + 1) != LUA_TSTRING)
-                luaL_error(L,
-                           "%s: option 'na': item %d must be a string, "
-                           "got %s",
-                           fn, (int)i + 1, luaL_typename(L, -1));
-            na[i] = lua_tostring(L, -1);
-            lua_pop(L, 1);
-        }
-        o->na = na;
-        o->nna = n;
-    }
-
-    if (lua_getfield(L, idx, "schema") == LUA_TTABLE) {
-        int t = lua_absindex(L, -1);
-        size_t n = 0, i = 0;
-        const char **names;
-        cs_type *types;
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            n++;
-            lua_pop(L, 1);
-        }
-        names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
-        types = lua_newuserdatauv(L, (n ? n : 1) * sizeof *types, 0);
-        lua_pushnil(L);
-        while (lua_next(L, t)) {
-            if (lua_type(L, -2) != LUA_TSTRING)
-                luaL_error(L,
-                           "%s: option 'schema': column names must be "
-                           "strings, got %s",
-                           fn, luaL_typename(L, -2));
-            names[i] = lua_tostring(L, -2);
-            types[i] = check_type_name(L, fn, -1, names[i]);
-            i++;
-            lua_pop(L, 1);
-        }
-        o->schema_names = names;
-        o->schema_types = types;
-        o->nschema = n;
-    }
+    parse_options(L, idx, fn, set_read_option, o,
+                  "sep, decimal, thousands, header, date_format, encoding, "
+                  "na, schema");
 }
 
-static void write_options(lua_State *L, int idx, cs_csv_write_options *o)
+static void write_options(lua_State *L, int idx, const char *fn,
+                          cs_csv_write_options *o)
 {
-    const char *fn = "write_csv";
     cs_csv_write_options_init(o);
-    if (lua_isnoneornil(L, idx)) return;
-    luaL_checktype(L, idx, LUA_TTABLE);
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        const char *k =
-            lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-        if (strcmp(k, "sep") == 0)
-            o->sep = opt_char(L, fn, k, 0);
-        else if (strcmp(k, "decimal") == 0)
-            o->decimal = opt_char(L, fn, k, 0);
-        else if (strcmp(k, "bom") == 0)
-            o->bom = opt_bool(L, fn, k);
-        else if (strcmp(k, "crlf") == 0)
-            o->crlf = opt_bool(L, fn, k);
-        else if (strcmp(k, "header") == 0)
-            o->header = opt_bool(L, fn, k);
-        else
-            unknown_option(L, fn);
-        lua_pop(L, 1);
-    }
+    parse_options(L, idx, fn, set_write_option, o,
+                  "sep, decimal, bom, crlf, header");
 }
 
 /* ------------------------------------------------------------------ */
 /* Module functions                                                   */
 /* ------------------------------------------------------------------ */
 
+/* Reads CSV for FN: the text TEXT[0..LEN) named NAME, or the file NAME
+** when TEXT is NULL.  The options are argument 2. */
+static int read_csv(lua_State *L, const char *fn, const char *text, size_t len,
+                    const char *name)
+{
+    cs_csv_options o;
+    cs_dataset *ds = NULL;
+    dsbox *b;
+    int rc;
+    read_options(L, 2, fn, &o);
+    b = new_dsbox(L);
+    if (text)
+        rc = cs_csv_read_buffer(b->h.eb->eng, text, len, name, &o, &ds);
+    else
+        rc = cs_csv_read(b->h.eb->eng, name, &o, &ds);
+    return set_dataset(L, b, rc, ds, fn);
+}
+
 /* cs.read_csv(path [, options]) */
 static int l_read_csv(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
-    cs_csv_options o;
-    cs_dataset *ds;
-    dsbox *b;
-    int rc;
-    read_options(L, 2, "read_csv", &o);
-    b = new_dsbox(L);
-    rc = cs_csv_read(b->h.eb->eng, path, &o, &ds);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "read_csv");
-    dsbox_set(L, b, ds);
-    return 1;
+    return read_csv(L, "read_csv", NULL, 0, check_path(L, 1));
 }
 
 /* cs.read_csv_string(text [, options [, name]]) */
@@ -529,21 +643,13 @@ static int l_read_csv_string(lua_State *L)
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
     const char *name = luaL_optstring(L, 3, "<string>");
-    cs_csv_options o;
-    cs_dataset *ds;
-    dsbox *b;
-    int rc;
-    read_options(L, 2, "read_csv_string", &o);
-    b = new_dsbox(L);
-    rc = cs_csv_read_buffer(b->h.eb->eng, text, len, name, &o, &ds);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "read_csv_string");
-    dsbox_set(L, b, ds);
-    return 1;
+    return read_csv(L, "read_csv_string", text, len, name);
 }
 
 /* What a Lua value can become in a column; 0 is cs.null. */
 enum { K_NULL = 0, K_BAD = -1 };
 
+/* A Lua float, even an integral one such as 2.0, is a float64 value. */
 static int kind_of(lua_State *L, int idx)
 {
     switch (lua_type(L, idx)) {
@@ -554,7 +660,7 @@ static int kind_of(lua_State *L, int idx)
     case LUA_TBOOLEAN:
         return CS_TYPE_BOOL;
     default:
-        return lua_rawequal(L, idx, UV_NULL) ? K_NULL : K_BAD;
+        return is_null(L, idx) ? K_NULL : K_BAD;
     }
 }
 
@@ -574,26 +680,30 @@ static const char *kind_name(int k)
     }
 }
 
-/* The number of rows of the array at IDX, column NAME: its largest
-** key.  Raises for a key that is not a row number and for a hole. */
-static size_t array_rows(lua_State *L, int idx, const char *name)
+/* Pushes column NAME of the columns table (argument 1), raw. */
+static void push_array(lua_State *L, const char *name)
 {
+    lua_pushstring(L, name);
+    lua_rawget(L, 1);
+}
+
+/* The number of rows of the array on top of the stack, column NAME: its
+** largest key.  Raises for a key that is not a row number and for a
+** hole. */
+static size_t array_rows(lua_State *L, const char *name)
+{
+    int t = lua_gettop(L);
     lua_Integer max = 0, i;
-    idx = lua_absindex(L, idx);
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
-            const char *k = luaL_tolstring(L, -1, NULL);
+    for (lua_pushnil(L); lua_next(L, t); lua_pop(L, 1)) {
+        if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1)
             luaL_error(L,
                        "dataset: column '%s' has the key '%s'; give each "
                        "column as an array",
-                       name, k);
-        }
-        if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
+                       name, luaL_tolstring(L, -2, NULL));
+        if (lua_tointeger(L, -2) > max) max = lua_tointeger(L, -2);
     }
     for (i = 1; i <= max; i++) {
-        if (lua_rawgeti(L, idx, i) == LUA_TNIL)
+        if (lua_rawgeti(L, t, i) == LUA_TNIL)
             luaL_error(L,
                        "dataset: column '%s': row %I is nil; use cs.null "
                        "for a null",
@@ -634,24 +744,47 @@ static cs_type infer_type(lua_State *L, int idx, size_t n, const char *name)
     return t == 0 ? CS_TYPE_STR : (cs_type)t;
 }
 
+/* The type of column NAME, the array at IDX: given, or inferred. */
+static cs_type column_type(lua_State *L, int idx, size_t n, const char *name)
+{
+    cs_type t = 0;
+    if (!lua_isnil(L, 3)) {
+        lua_pushstring(L, name);
+        if (lua_rawget(L, 3) == LUA_TSTRING) /* a name check_types passed */
+            t = cs_type_from_name(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    return t ? t : infer_type(L, idx, n, name);
+}
+
+/* Raises for the value on top of the stack, which cannot go into column
+** NAME of type T; a number, string or boolean is quoted. */
 static int bad_cell(lua_State *L, const char *name, size_t row, cs_type t)
 {
+    const char *got = type_name(L, -1);
+    if (kind_of(L, -1) == K_BAD)
+        return luaL_error(L,
+                          "dataset: column '%s', row %I: expected %s, "
+                          "got %s",
+                          name, (lua_Integer)row, cs_type_name(t), got);
     return luaL_error(L,
                       "dataset: column '%s', row %I: expected %s, got %s "
                       "'%s'",
-                      name, (lua_Integer)row, cs_type_name(t),
-                      luaL_typename(L, -1), luaL_tolstring(L, -1, NULL));
+                      name, (lua_Integer)row, cs_type_name(t), got,
+                      luaL_tolstring(L, -1, NULL));
 }
 
 /* Appends the Lua value on top of the stack to COL of type T. */
 static int push_cell_value(lua_State *L, cs_column *col, cs_type t,
                            const char *name, size_t row)
 {
-    int k = kind_of(L, -1);
+    int k = kind_of(L, -1), isint;
+    size_t len;
+    const char *s;
+    int32_t days;
     if (k == K_NULL) return cs_column_push_null(col);
     switch (t) {
     case CS_TYPE_I64: {
-        int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
         if (lua_type(L, -1) != LUA_TNUMBER || !isint) bad_cell(L, name, row, t);
         return cs_column_push_i64(col, (int64_t)v);
@@ -662,17 +795,11 @@ static int push_cell_value(lua_State *L, cs_column *col, cs_type t,
     case CS_TYPE_BOOL:
         if (k != CS_TYPE_BOOL) bad_cell(L, name, row, t);
         return cs_column_push_bool(col, lua_toboolean(L, -1));
-    case CS_TYPE_STR: {
-        size_t len;
-        const char *s;
+    case CS_TYPE_STR:
         if (k != CS_TYPE_STR) bad_cell(L, name, row, t);
         s = lua_tolstring(L, -1, &len);
         return cs_column_push_str(col, s, len);
-    }
-    case CS_TYPE_DATE: {
-        size_t len;
-        const char *s;
-        int32_t days;
+    case CS_TYPE_DATE:
         if (k != CS_TYPE_STR) bad_cell(L, name, row, t);
         s = lua_tolstring(L, -1, &len);
         if (cs_date_parse(s, len, NULL, &days) != CS_OK)
@@ -682,8 +809,50 @@ static int push_cell_value(lua_State *L, cs_column *col, cs_type t,
                        name, (lua_Integer)row, s);
         return cs_column_push_date(col, days);
     }
-    }
     return CS_EINVAL;
+}
+
+/* Raises the status RC of building column NAME (at ROW when > 0). */
+static int raise_column(lua_State *L, cs_engine *eng, int rc, const char *name,
+                        size_t row)
+{
+    if (row > 0)
+        lua_pushfstring(L, "dataset: column '%s', row %I", name,
+                        (lua_Integer)row);
+    else
+        lua_pushfstring(L, "dataset: column '%s'", name);
+    return raise_status(L, eng, rc, lua_tostring(L, -1));
+}
+
+/* Builds column NAME of NROWS rows and adds it to DS. */
+static void add_column(lua_State *L, cs_dataset *ds, const char *name,
+                       size_t nrows)
+{
+    cs_engine *eng = cs_dataset_engine(ds);
+    int arr, rc;
+    size_t i;
+    cs_type t;
+    cs_column *col;
+    colbox *cb;
+    push_array(L, name);
+    arr = lua_gettop(L);
+    t = column_type(L, arr, nrows, name);
+    cb = new_colbox(L);
+    rc = cs_column_new(eng, t, &col);
+    if (rc != CS_OK) raise_column(L, eng, rc, name, 0);
+    colbox_set(cb, col);
+    rc = cs_column_reserve(col, nrows);
+    if (rc != CS_OK) raise_column(L, eng, rc, name, 0);
+    for (i = 1; i <= nrows; i++) {
+        lua_rawgeti(L, arr, (lua_Integer)i);
+        rc = push_cell_value(L, col, t, name, i);
+        if (rc != CS_OK) raise_column(L, eng, rc, name, i);
+        lua_pop(L, 1);
+    }
+    rc = cs_dataset_add(ds, name, col);
+    if (rc != CS_OK) raise_column(L, eng, rc, name, 0);
+    colbox_release(&cb->h);
+    lua_settop(L, arr - 1);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -691,169 +860,143 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Returns the column names of cs.dataset(COLS, ORDER) in order, in a
-** userdata array pushed on the stack; the strings are anchored by the
-** argument tables. */
-static const char **column_order(lua_State *L, size_t *ncols)
+/* Checks the columns table (argument 1): string names without zero
+** bytes, array values.  Returns the number of columns. */
+static size_t check_columns(lua_State *L)
 {
-    size_t n = 0, i;
-    const char **names;
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
+    size_t n = 0;
+    for (lua_pushnil(L); lua_next(L, 1); lua_pop(L, 1), n++) {
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "dataset: column names must be strings, got %s",
                        luaL_typename(L, -2));
-        if (!lua_istable(L, -1))
+        if (cstring(L, -2) == NULL)
+            luaL_error(L,
+                       "dataset: column '%s...': a column name cannot "
+                       "contain a zero byte",
+                       lua_tostring(L, -2));
+        if (!is_table(L, -1))
             luaL_error(L, "dataset: column '%s' must be an array, got %s",
-                       lua_tostring(L, -2), luaL_typename(L, -1));
-        n++;
+                       lua_tostring(L, -2), type_name(L, -1));
+    }
+    return n;
+}
+
+/* Fills NAMES[0..N) from the order list (argument 2), which must name
+** every column once. */
+static void ordered_names(lua_State *L, const char **names, size_t n)
+{
+    size_t i, m = (size_t)lua_rawlen(L, 2);
+    int seen;
+    lua_newtable(L);
+    seen = lua_gettop(L);
+    for (i = 0; i < m; i++) {
+        const char *s;
+        if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
+            luaL_error(L, "dataset: order[%I] must be a column name, got %s",
+                       (lua_Integer)i + 1, type_name(L, -1));
+        s = lua_tostring(L, -1);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, 1) == LUA_TNIL)
+            luaL_error(L,
+                       "dataset: the order names '%s', which is not a "
+                       "column",
+                       s);
+        lua_pop(L, 1);
+        if (lua_rawget(L, seen) != LUA_TNIL) /* pops the name */
+            luaL_error(L, "dataset: the order names '%s' twice", s);
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, seen, s);
+        if (i < n) names[i] = s; /* m > n raised above: a name repeats */
+    }
+    for (lua_pushnil(L); lua_next(L, 1); lua_pop(L, 1)) {
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, seen) == LUA_TNIL)
+            luaL_error(L, "dataset: column '%s' is missing from the order",
+                       lua_tostring(L, -3));
         lua_pop(L, 1);
     }
-    names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
-    if (lua_isnil(L, 2)) {
-        i = 0;
-        lua_pushnil(L);
-        while (lua_next(L, 1)) {
-            names[i++] = lua_tostring(L, -2);
-            lua_pop(L, 1);
-        }
-        qsort(names, n, sizeof *names, cmp_names);
+    lua_pop(L, 1);
+}
+
+/* Pushes a userdata array of the column names of cs.dataset(COLUMNS,
+** ORDER) in order and returns it; the strings are anchored by the
+** argument tables. */
+static const char **column_order(lua_State *L, size_t *ncols)
+{
+    size_t i = 0, n = check_columns(L);
+    const char **names = lua_newuserdatauv(L, (n ? n : 1) * sizeof *names, 0);
+    if (!lua_isnil(L, 2)) {
+        ordered_names(L, names, n);
     } else {
-        size_t m = (size_t)lua_rawlen(L, 2);
-        int seen;
-        lua_newtable(L);
-        seen = lua_gettop(L);
-        for (i = 0; i < m; i++) {
-            const char *s;
-            if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
-                luaL_error(L,
-                           "dataset: order[%I] must be a column name, "
-                           "got %s",
-                           (lua_Integer)i + 1, luaL_typename(L, -1));
-            s = lua_tostring(L, -1);
-            if (lua_rawget(L, 1) == LUA_TNIL)
-                luaL_error(L,
-                           "dataset: the order names '%s', which is not "
-                           "a column",
-                           s);
-            lua_pop(L, 1);
-            if (lua_getfield(L, seen, s) != LUA_TNIL)
-                luaL_error(L, "dataset: the order names '%s' twice", s);
-            lua_pop(L, 1);
-            lua_pushboolean(L, 1);
-            lua_setfield(L, seen, s);
-            if (i < n) names[i] = s;
-        }
-        lua_pushnil(L);
-        while (lua_next(L, 1)) {
-            lua_pop(L, 1);
-            if (lua_getfield(L, seen, lua_tostring(L, -1)) == LUA_TNIL)
-                luaL_error(L, "dataset: column '%s' is missing from the order",
-                           lua_tostring(L, -2));
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
+        for (lua_pushnil(L); lua_next(L, 1); lua_pop(L, 1))
+            names[i++] = lua_tostring(L, -2);
+        qsort(names, n, sizeof *names, cmp_names);
     }
     *ncols = n;
     return names;
 }
 
-/* cs.dataset(columns [, order [, types]]) */
-static int l_dataset(lua_State *L)
+/* Checks the types table (argument 3, if any): column = type name. */
+static void check_types(lua_State *L)
 {
-    size_t ncols, nrows = 0, j;
-    const char **names;
-    const char *first = NULL;
-    dsbox *b;
-    cs_dataset *ds;
-    int rc, typesidx;
-    luaL_checktype(L, 1, LUA_TTABLE);
-    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-    if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-    lua_settop(L, 3);
-    typesidx = 3;
-    names = column_order(L, &ncols);
-
-    if (!lua_isnil(L, typesidx)) {
-        lua_pushnil(L);
-        while (lua_next(L, typesidx)) {
-            if (lua_type(L, -2) != LUA_TSTRING)
-                luaL_error(L,
-                           "dataset: types must be keyed by column name, "
-                           "got %s",
-                           luaL_typename(L, -2));
-            lua_pushvalue(L, -2);
-            if (lua_rawget(L, 1) == LUA_TNIL)
-                luaL_error(L,
-                           "dataset: types names '%s', which is not a "
-                           "column",
-                           lua_tostring(L, -3));
-            lua_pop(L, 1);
-            check_type_name(L, "dataset", -1, lua_tostring(L, -2));
-            lua_pop(L, 1);
-        }
+    if (lua_isnil(L, 3)) return;
+    for (lua_pushnil(L); lua_next(L, 3); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "dataset: types must be keyed by column name, got %s",
+                       luaL_typename(L, -2));
+        lua_pushvalue(L, -2);
+        if (lua_rawget(L, 1) == LUA_TNIL)
+            luaL_error(L, "dataset: types names '%s', which is not a column",
+                       lua_tostring(L, -3));
+        lua_pop(L, 1);
+        check_type_name(L, "dataset", -1, lua_tostring(L, -2));
     }
+}
 
-    for (j = 0; j < ncols; j++) {
-        size_t n;
-        lua_getfield(L, 1, names[j]);
-        n = array_rows(L, -1, names[j]);
+/* The common length of the columns NAMES[0..N). */
+static size_t common_rows(lua_State *L, const char **names, size_t n)
+{
+    size_t j, nrows = 0;
+    for (j = 0; j < n; j++) {
+        size_t rows;
+        push_array(L, names[j]);
+        rows = array_rows(L, names[j]);
         lua_pop(L, 1);
         if (j == 0) {
-            nrows = n;
-            first = names[j];
-        } else if (n != nrows) {
+            nrows = rows;
+        } else if (rows != nrows) {
             luaL_error(L,
                        "dataset: columns '%s' (%I row%s) and '%s' (%I "
                        "row%s) differ in length (a trailing nil shortens "
                        "an array; use cs.null)",
-                       first, (lua_Integer)nrows, nrows == 1 ? "" : "s",
-                       names[j], (lua_Integer)n, n == 1 ? "" : "s");
+                       names[0], (lua_Integer)nrows, nrows == 1 ? "" : "s",
+                       names[j], (lua_Integer)rows, rows == 1 ? "" : "s");
         }
     }
+    return nrows;
+}
 
+/* cs.dataset(columns [, order [, types]]) */
+static int l_dataset(lua_State *L)
+{
+    size_t ncols, nrows, j;
+    const char **names;
+    cs_dataset *ds = NULL;
+    dsbox *b;
+    int rc;
+    check_table(L, 1, 0);
+    check_table(L, 2, 1);
+    check_table(L, 3, 1);
+    lua_settop(L, 3);
+    names = column_order(L, &ncols);
+    check_types(L);
+    nrows = common_rows(L, names, ncols);
     b = new_dsbox(L);
     rc = cs_dataset_new(b->h.eb->eng, &ds);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "dataset");
-    dsbox_set(L, b, ds);
-    for (j = 0; j < ncols; j++) {
-        const char *name = names[j];
-        int arr;
-        size_t i;
-        cs_type t;
-        cs_column *col;
-        colbox *cb;
-        lua_getfield(L, 1, name);
-        arr = lua_gettop(L);
-        if (!lua_isnil(L, typesidx) &&
-            lua_getfield(L, typesidx, name) != LUA_TNIL)
-            t = cs_type_from_name(lua_tostring(L, -1));
-        else
-            t = infer_type(L, arr, nrows, name);
-        lua_settop(L, arr);
-        cb = new_colbox(L);
-        rc = cs_column_new(b->h.eb->eng, t, &col);
-        if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "dataset");
-        colbox_set(cb, col);
-        rc = cs_column_reserve(col, nrows);
-        for (i = 1; rc == CS_OK && i <= nrows; i++) {
-            lua_rawgeti(L, arr, (lua_Integer)i);
-            rc = push_cell_value(L, col, t, name, i);
-            lua_pop(L, 1);
-            if (rc != CS_OK) {
-                lua_pushfstring(L, "dataset: column '%s', row %I", name,
-                                (lua_Integer)i);
-                return raise_status(L, b->h.eb, rc, lua_tostring(L, -1));
-            }
-        }
-        if (rc == CS_OK) rc = cs_dataset_add(ds, name, col);
-        if (rc != CS_OK) {
-            lua_pushfstring(L, "dataset: column '%s'", name);
-            return raise_status(L, b->h.eb, rc, lua_tostring(L, -1));
-        }
-        colbox_release(&cb->h);
-        lua_settop(L, arr - 1);
-    }
+    set_dataset(L, b, rc, ds, "dataset");
+    for (j = 0; j < ncols; j++)
+        add_column(L, ds, names[j], nrows);
     return 1;
 }
 
@@ -861,17 +1004,9 @@ static int l_dataset(lua_State *L)
 /* Dataset methods                                                    */
 /* ------------------------------------------------------------------ */
 
-static int ds_gc(lua_State *L)
-{
-    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
-    dsbox_release(&b->h);
-    return 0;
-}
-
 static int ds_len(lua_State *L)
 {
-    cs_dataset *ds = check_ds(L, 1);
-    lua_pushinteger(L, (lua_Integer)cs_dataset_nrows(ds));
+    lua_pushinteger(L, (lua_Integer)cs_dataset_nrows(check_ds(L, 1)));
     return 1;
 }
 
@@ -902,7 +1037,7 @@ static int ds_tostring(lua_State *L)
     fo.show_types = 0;
     luaL_checkstack(L, 4, NULL);
     rc = cs_dataset_format(b->ds, &fo, &s);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, NULL);
+    if (rc != CS_OK) return raise_status(L, b->h.eb->eng, rc, NULL);
     len = strlen(s);
     if (len > 0 && s[len - 1] == '\n') /* print() adds its own */
         len--;
@@ -914,7 +1049,7 @@ static int ds_names(lua_State *L)
 {
     cs_dataset *ds = check_ds(L, 1);
     size_t j, n = cs_dataset_ncols(ds);
-    lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+    lua_createtable(L, clamp_int(n), 0);
     for (j = 0; j < n; j++) {
         lua_pushstring(L, cs_dataset_colname(ds, j));
         lua_rawseti(L, -2, (lua_Integer)j + 1);
@@ -926,7 +1061,7 @@ static int ds_schema(lua_State *L)
 {
     cs_dataset *ds = check_ds(L, 1);
     size_t j, n = cs_dataset_ncols(ds);
-    lua_createtable(L, 0, n > INT_MAX ? INT_MAX : (int)n);
+    lua_createtable(L, 0, clamp_int(n));
     for (j = 0; j < n; j++) {
         lua_pushstring(L,
                        cs_type_name(cs_column_type(cs_dataset_column(ds, j))));
@@ -935,28 +1070,30 @@ static int ds_schema(lua_State *L)
     return 1;
 }
 
+/* ds:head([n]): the first N rows (all of them when N exceeds #ds). */
 static int ds_head(lua_State *L)
 {
-    cs_dataset *ds = check_ds(L, 1);
     lua_Integer n = luaL_optinteger(L, 2, 10);
-    cs_dataset *out;
+    cs_dataset *out = NULL;
     dsbox *b;
     int rc;
     luaL_argcheck(L, n >= 0, 2, "the number of rows must not be negative");
     b = new_dsbox(L);
-    rc = cs_dataset_slice(ds, 0, (size_t)n, &out);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "head");
-    dsbox_set(L, b, out);
-    return 1;
+    rc = cs_dataset_slice(check_ds(L, 1), 0, (size_t)n, &out);
+    return set_dataset(L, b, rc, out, "head");
 }
 
-/* Pushes column NAME of the dataset at 1, or raises naming it. */
-static int get_column(lua_State *L, const char *name)
+/* Pushes the column of the dataset at 1 named by the string at 2, or
+** raises naming it. */
+static int get_column(lua_State *L)
 {
-    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
     cs_dataset *ds = check_ds(L, 1);
-    cs_column *col = cs_dataset_get(ds, name);
-    if (col == NULL) return raise_status(L, b->h.eb, CS_ENOTFOUND, NULL);
+    const char *name = cstring(L, 2);
+    cs_column *col;
+    luaL_argcheck(L, name != NULL, 2, "a column name has no zero byte");
+    col = cs_dataset_get(ds, name);
+    if (col == NULL)
+        return raise_status(L, cs_dataset_engine(ds), CS_ENOTFOUND, NULL);
     push_column(L, col);
     return 1;
 }
@@ -964,7 +1101,8 @@ static int get_column(lua_State *L, const char *name)
 static int ds_col(lua_State *L)
 {
     check_ds(L, 1);
-    return get_column(L, luaL_checkstring(L, 2));
+    luaL_checkstring(L, 2);
+    return get_column(L);
 }
 
 /* ds[key]: methods first, then columns. */
@@ -972,21 +1110,19 @@ static int ds_index(lua_State *L)
 {
     check_ds(L, 1);
     if (lua_type(L, 2) != LUA_TSTRING)
-        return luaL_error(L,
-                          "a dataset is indexed by column name, not by "
-                          "%s",
-                          luaL_typename(L, 2));
+        return luaL_error(L, "a dataset is indexed by column name, not by %s",
+                          type_name(L, 2));
     lua_pushvalue(L, 2);
     if (lua_rawget(L, UV_METHODS) != LUA_TNIL) return 1;
     lua_pop(L, 1);
-    return get_column(L, lua_tostring(L, 2));
+    return get_column(L);
 }
 
 static int rows_iter(lua_State *L)
 {
     cs_dataset *ds = check_ds(L, lua_upvalueindex(1));
     lua_Integer i = lua_tointeger(L, lua_upvalueindex(2));
-    if (i < 0 || (size_t)i >= cs_dataset_nrows(ds)) return 0;
+    if ((size_t)i >= cs_dataset_nrows(ds)) return 0;
     push_row(L, ds, (size_t)i);
     lua_pushinteger(L, i + 1);
     lua_copy(L, -1, lua_upvalueindex(2));
@@ -1006,10 +1142,9 @@ static int ds_rows(lua_State *L)
 /* ds:filter(function(row) ... end): the rows where it returns true. */
 static int ds_filter(lua_State *L)
 {
-    cs_dataset *ds = check_ds(L, 1);
-    size_t i, k = 0, n = cs_dataset_nrows(ds);
+    size_t i, k = 0, n = cs_dataset_nrows(check_ds(L, 1));
     size_t *sel;
-    cs_dataset *out;
+    cs_dataset *out = NULL;
     dsbox *b;
     int rc;
     luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -1020,47 +1155,46 @@ static int ds_filter(lua_State *L)
     sel = lua_newuserdatauv(L, (n ? n : 1) * sizeof *sel, 0);
     for (i = 0; i < n; i++) {
         lua_pushvalue(L, 2);
-        push_row(L, ds, i);
+        push_row(L, check_ds(L, 1), i); /* the predicate may close it */
         lua_call(L, 1, 1);
         if (lua_toboolean(L, -1)) sel[k++] = i;
         lua_pop(L, 1);
-        ds = check_ds(L, 1); /* the predicate may have closed it */
     }
     b = new_dsbox(L);
-    rc = cs_dataset_take(ds, sel, k, &out);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "filter");
-    dsbox_set(L, b, out);
-    return 1;
+    rc = cs_dataset_take(check_ds(L, 1), sel, k, &out);
+    return set_dataset(L, b, rc, out, "filter");
 }
 
 /* ds:write_csv(path [, options]) */
 static int ds_write_csv(lua_State *L)
 {
-    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
-    cs_dataset *ds = check_ds(L, 1);
-    const char *path = luaL_checkstring(L, 2);
+    const char *path = check_path(L, 2);
     cs_csv_write_options o;
+    cs_dataset *ds;
     int rc;
-    write_options(L, 3, &o);
+    write_options(L, 3, "write_csv", &o);
+    ds = check_ds(L, 1);
     rc = cs_csv_write(ds, path, &o);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "write_csv");
+    if (rc != CS_OK)
+        return raise_status(L, cs_dataset_engine(ds), rc, "write_csv");
     return 0;
 }
 
 /* ds:to_csv([options]): the CSV text as a string. */
 static int ds_to_csv(lua_State *L)
 {
-    dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
-    cs_dataset *ds = check_ds(L, 1);
     cs_csv_write_options o;
+    cs_dataset *ds;
     char *s;
     size_t len;
     int rc;
-    write_options(L, 2, &o);
+    write_options(L, 2, "to_csv", &o);
     luaL_checkstack(L, 4, NULL);
+    ds = check_ds(L, 1);
     rc = cs_csv_write_string(ds, &o, &s, &len);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "to_csv");
-    push_owned(L, b->h.eb->eng, s, len);
+    if (rc != CS_OK)
+        return raise_status(L, cs_dataset_engine(ds), rc, "to_csv");
+    push_owned(L, cs_dataset_engine(ds), s, len);
     return 1;
 }
 
@@ -1068,17 +1202,9 @@ static int ds_to_csv(lua_State *L)
 /* Column methods                                                     */
 /* ------------------------------------------------------------------ */
 
-static int col_gc(lua_State *L)
-{
-    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
-    colbox_release(&b->h);
-    return 0;
-}
-
 static int col_len(lua_State *L)
 {
-    cs_column *col = check_col(L, 1);
-    lua_pushinteger(L, (lua_Integer)cs_column_len(col));
+    lua_pushinteger(L, (lua_Integer)cs_column_len(check_col(L, 1)));
     return 1;
 }
 
@@ -1087,21 +1213,20 @@ static int col_index(lua_State *L)
 {
     int isint;
     lua_Integer i;
+    cs_column *col;
     if (lua_type(L, 2) == LUA_TSTRING) {
         luaL_checkudata(L, 1, COLUMN_MT);
         lua_pushvalue(L, 2);
         lua_rawget(L, UV_METHODS);
         return 1;
     }
+    col = check_col(L, 1);
     i = lua_tointegerx(L, 2, &isint);
-    if (lua_type(L, 2) == LUA_TNUMBER && isint) {
-        cs_column *col = check_col(L, 1);
-        if (i >= 1 && (lua_Unsigned)i <= cs_column_len(col)) {
-            push_cell(L, col, (size_t)i - 1);
-            return 1;
-        }
-    }
-    lua_pushnil(L);
+    if (lua_type(L, 2) == LUA_TNUMBER && isint && i >= 1 &&
+        (size_t)i <= cs_column_len(col))
+        push_cell(L, col, (size_t)i - 1);
+    else
+        lua_pushnil(L);
     return 1;
 }
 
@@ -1143,8 +1268,7 @@ static int col_tostring(lua_State *L)
 
 static int col_type(lua_State *L)
 {
-    cs_column *col = check_col(L, 1);
-    lua_pushstring(L, cs_type_name(cs_column_type(col)));
+    lua_pushstring(L, cs_type_name(cs_column_type(check_col(L, 1))));
     return 1;
 }
 
@@ -1158,56 +1282,56 @@ static int col_count(lua_State *L)
 
 static int col_nulls(lua_State *L)
 {
-    cs_column *col = check_col(L, 1);
-    lua_pushinteger(L, (lua_Integer)cs_column_nulls(col));
+    lua_pushinteger(L, (lua_Integer)cs_column_nulls(check_col(L, 1)));
     return 1;
 }
 
-/* The stats of the column at 1.  When an int64 sum overflows, the
-** contract leaves the other fields unspecified, so they are recomputed
-** here and CS_EOVERFLOW is returned for the caller to judge. */
-static int column_stats(lua_State *L, const char *what, cs_stats *st)
+/* After CS_EOVERFLOW the contract leaves ST's other fields unspecified;
+** computes the count, mean, min and max of the int64 column COL. */
+static void i64_stats(const cs_column *col, cs_stats *st)
 {
-    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
-    cs_column *col = check_col(L, 1);
-    int rc = cs_column_stats(col, st);
-    if (rc == CS_EOVERFLOW && cs_column_type(col) == CS_TYPE_I64) {
-        const int64_t *v = cs_column_i64s(col);
-        size_t i, n = cs_column_len(col), seen = 0;
-        double mean = 0;
-        for (i = 0; i < n; i++) {
-            if (cs_column_is_null(col, i)) continue;
-            seen++;
-            mean += ((double)v[i] - mean) / (double)seen;
-            if (seen == 1 || v[i] < st->min.u.i) st->min.u.i = v[i];
-            if (seen == 1 || v[i] > st->max.u.i) st->max.u.i = v[i];
-        }
-        st->count = seen;
-        st->mean = mean;
-        st->min.type = st->max.type = CS_TYPE_I64;
-        st->min.isnull = st->max.isnull = seen == 0;
-        return rc;
+    const int64_t *v = cs_column_i64s(col);
+    size_t i, n = cs_column_len(col), seen = 0;
+    double mean = 0;
+    for (i = 0; i < n; i++) {
+        if (cs_column_is_null(col, i)) continue;
+        seen++;
+        mean += ((double)v[i] - mean) / (double)seen;
+        if (seen == 1 || v[i] < st->min.u.i) st->min.u.i = v[i];
+        if (seen == 1 || v[i] > st->max.u.i) st->max.u.i = v[i];
     }
-    if (rc != CS_OK) raise_status(L, b->h.eb, rc, what);
-    return rc;
+    st->count = seen;
+    st->mean = mean;
+    st->min.type = st->max.type = CS_TYPE_I64;
+    st->min.isnull = st->max.isnull = seen == 0;
 }
 
-static void check_numeric(lua_State *L, const char *what)
+/* The stats of the column at 1, for method WHAT.  Returns CS_OK, or
+** CS_EOVERFLOW when only the int64 sum does not fit; raises otherwise,
+** and for string and date columns when NUMERIC. */
+static int column_stats(lua_State *L, const char *what, int numeric,
+                        cs_stats *st)
 {
-    cs_type t = cs_column_type(check_col(L, 1));
-    if (t == CS_TYPE_STR || t == CS_TYPE_DATE)
+    cs_column *col = check_col(L, 1);
+    cs_type t = cs_column_type(col);
+    int rc;
+    if (numeric && (t == CS_TYPE_STR || t == CS_TYPE_DATE))
         luaL_error(L, "%s: column is %s", what, cs_type_name(t));
+    rc = cs_column_stats(col, st);
+    if (rc == CS_EOVERFLOW && t == CS_TYPE_I64)
+        i64_stats(col, st);
+    else if (rc != CS_OK)
+        raise_status(L, cs_column_engine(col), rc, what);
+    return rc;
 }
 
 static int col_sum(lua_State *L)
 {
-    colbox *b = luaL_checkudata(L, 1, COLUMN_MT);
     cs_stats st;
-    int rc;
-    check_numeric(L, "sum");
-    rc = column_stats(L, "sum", &st);
-    if (rc != CS_OK) return raise_status(L, b->h.eb, rc, "sum");
-    if (cs_column_type(b->col) == CS_TYPE_F64)
+    int rc = column_stats(L, "sum", 1, &st);
+    cs_column *col = check_col(L, 1);
+    if (rc != CS_OK) return raise_status(L, cs_column_engine(col), rc, "sum");
+    if (cs_column_type(col) == CS_TYPE_F64)
         lua_pushnumber(L, (lua_Number)st.fsum);
     else
         lua_pushinteger(L, (lua_Integer)st.isum);
@@ -1217,8 +1341,7 @@ static int col_sum(lua_State *L)
 static int col_mean(lua_State *L)
 {
     cs_stats st;
-    check_numeric(L, "mean");
-    column_stats(L, "mean", &st);
+    column_stats(L, "mean", 1, &st);
     if (st.count == 0)
         lua_pushnil(L);
     else
@@ -1229,7 +1352,7 @@ static int col_mean(lua_State *L)
 static int col_min(lua_State *L)
 {
     cs_stats st;
-    column_stats(L, "min", &st);
+    column_stats(L, "min", 0, &st);
     push_value(L, &st.min);
     return 1;
 }
@@ -1237,7 +1360,7 @@ static int col_min(lua_State *L)
 static int col_max(lua_State *L)
 {
     cs_stats st;
-    column_stats(L, "max", &st);
+    column_stats(L, "max", 0, &st);
     push_value(L, &st.max);
     return 1;
 }
@@ -1248,7 +1371,7 @@ static int col_to_table(lua_State *L)
 {
     cs_column *col = check_col(L, 1);
     size_t i, n = cs_column_len(col);
-    lua_createtable(L, n > INT_MAX ? INT_MAX : (int)n, 0);
+    lua_createtable(L, clamp_int(n), 0);
     for (i = 0; i < n; i++) {
         if (cs_column_is_null(col, i))
             lua_pushvalue(L, UV_NULL);
@@ -1300,8 +1423,8 @@ static const luaL_Reg lib_funcs[] = {{"read_csv", l_read_csv},
                                      {"dataset", l_dataset},
                                      {NULL, NULL}};
 
-static const luaL_Reg ds_meta[] = {{"__gc", ds_gc},
-                                   {"__close", ds_gc},
+static const luaL_Reg ds_meta[] = {{"__gc", box_close},
+                                   {"__close", box_close},
                                    {"__len", ds_len},
                                    {"__tostring", ds_tostring},
                                    {NULL, NULL}};
@@ -1316,8 +1439,8 @@ static const luaL_Reg ds_methods[] = {{"names", ds_names},
                                       {"to_csv", ds_to_csv},
                                       {NULL, NULL}};
 
-static const luaL_Reg col_meta[] = {{"__gc", col_gc},
-                                    {"__close", col_gc},
+static const luaL_Reg col_meta[] = {{"__gc", box_close},
+                                    {"__close", box_close},
                                     {"__len", col_len},
                                     {"__tostring", col_tostring},
                                     {NULL, NULL}};

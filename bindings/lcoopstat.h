@@ -12,22 +12,31 @@
 **       "" or false), header (boolean), na (a string or a list),
 **       date_format ("%d/%m/%Y"), encoding ("utf-8", "cp1258", "tcvn3"),
 **       schema ({column = type name}).  An unknown option or a bad value
-**       is an error naming the option.
+**       is an error naming the option; options are read raw (a
+**       metatable on the options table is not consulted).
 **   cs.dataset(columns [, order [, types]]) -> dataset
 **       columns: {name = array}; order: a list of every name (default:
 **       sorted by bytes); types: {name = type name}, e.g. "date" to
-**       parse ISO strings.  Types are otherwise inferred: all integers
-**       -> int64, numbers -> float64, strings -> string, booleans ->
-**       bool, only nulls or no rows -> string.  Arrays cannot hold nil,
-**       so cs.null marks a null; a nil hole is an error.
-**   cs.null, cs.version
+**       parse ISO strings.  Types are otherwise inferred: only Lua
+**       integers -> int64, any float (even 2.0, by math.type) or a mix
+**       -> float64, strings -> string, booleans -> bool, only nulls or
+**       no rows -> string.  NaN is a float64 value, not a null.  Arrays
+**       cannot hold nil, so cs.null marks a null; a nil hole, a key that
+**       is not a row number and any other value are errors naming the
+**       column and row.  The tables are read raw.
+**   cs.null, cs.version.  cs.null is a value marker only: where a table
+**       is expected it is an error.
+**   Paths, column names and option strings are C strings to the core,
+**   so a zero byte in one is an error rather than a silent cut.
 **
-**   #ds, ds:names(), ds:schema() ({name = type name}), ds:head([n=10]),
+**   #ds, ds:names(), ds:schema() ({name = type name}), ds:head([n=10])
+**   (n >= 0; n beyond #ds gives every row),
 **   ds:col(name), ds.name / ds[name] (methods take precedence; an
 **   unknown name is an error listing the columns), ds:rows() (for row,
 **   i in ds:rows(): a fresh table per row, nulls absent),
 **   ds:filter(fn(row) -> truthy), ds:write_csv(path [, opts]),
-**   ds:to_csv([opts]) (opts: sep, decimal, bom, crlf, header),
+**   ds:to_csv([opts]) (opts: sep, decimal, bom, crlf, header; errors
+**   name the method),
 **   tostring(ds) (at most 20 rows, $COLUMNS wide or 100).
 **   A dataset is closed by its __close (local d <close> = ...) or by the
 **   collector; using it afterwards is the error "dataset is closed".

@@ -63,18 +63,22 @@ static const command *find_command(const char *name)
     return NULL;
 }
 
-static void usage(FILE *f)
+/* Lists the commands that are AVAILABLE (1) or only planned (0). */
+static void list_summaries(FILE *f, int available)
 {
     size_t i;
+    for (i = 0; i < NCOMMANDS; i++)
+        if ((commands[i].run != NULL) == available)
+            fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+}
+
+static void usage(FILE *f)
+{
     fprintf(f, "usage: " PROGNAME " COMMAND [ARGS...]\n"
                "       " PROGNAME " --version | --help\n\nCommands:\n");
-    for (i = 0; i < NCOMMANDS; i++)
-        if (commands[i].run)
-            fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    list_summaries(f, 1);
     fprintf(f, "\nPlanned, not available in this version:\n");
-    for (i = 0; i < NCOMMANDS; i++)
-        if (!commands[i].run)
-            fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+    list_summaries(f, 0);
     fprintf(f, "\nRun '" PROGNAME " COMMAND --help' for a command's options."
                "\nWith no command, " PROGNAME " will start the REPL once it "
                "is available.\n");
@@ -212,20 +216,10 @@ static void report(lua_State *L)
     fflush(stderr);
 }
 
-/* Runs inside lua_pcall so that errors while setting up (out of
-** memory) are caught too. */
-static int pmain(lua_State *L)
+/* Sets the global 'arg': the script at 0, its arguments from 1. */
+static void set_arg(lua_State *L, const run_args *ra)
 {
-    run_args *ra = lua_touserdata(L, 1);
-    int i, st, base;
-    luaL_checkversion(L);
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_coopstat);
-    lua_setfield(L, -2, "coopstat");
-    lua_pop(L, 1);
-    g_eng = lcoopstat_engine(L);
-
+    int i;
     lua_createtable(L, ra->nargs, 1);
     lua_pushstring(L, ra->script ? ra->script : "-");
     lua_rawseti(L, -2, 0);
@@ -234,28 +228,36 @@ static int pmain(lua_State *L)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setglobal(L, "arg");
+}
 
-    st = luaL_loadfile(L, ra->script);
-    if (st != LUA_OK) {
-        report(L);
-        ra->status = EXIT_ERROR;
-        return 0;
-    }
-    luaL_checkstack(L, ra->nargs + 2, "too many arguments to script");
-    for (i = 0; i < ra->nargs; i++)
-        lua_pushstring(L, ra->args[i]);
-    base = lua_gettop(L) - ra->nargs;
+/* Runs inside lua_pcall so that errors while setting up (out of
+** memory) are caught too. */
+static int pmain(lua_State *L)
+{
+    run_args *ra = lua_touserdata(L, 1);
+    int i, st, msgh;
+    luaL_checkversion(L);
+    luaL_openlibs(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_coopstat);
+    lua_setfield(L, -2, "coopstat");
+    lua_pop(L, 1);
+    g_eng = lcoopstat_engine(L);
+    set_arg(L, ra);
+
     lua_pushcfunction(L, msghandler);
-    lua_insert(L, base);
-    signal(SIGINT, on_sigint);
-    st = lua_pcall(L, ra->nargs, 0, base);
-    signal(SIGINT, SIG_DFL);
-    if (st != LUA_OK) {
-        report(L);
-        ra->status = EXIT_ERROR;
-        return 0;
+    msgh = lua_gettop(L);
+    st = luaL_loadfile(L, ra->script);
+    if (st == LUA_OK) {
+        luaL_checkstack(L, ra->nargs, "too many arguments to script");
+        for (i = 0; i < ra->nargs; i++)
+            lua_pushstring(L, ra->args[i]);
+        signal(SIGINT, on_sigint);
+        st = lua_pcall(L, ra->nargs, 0, msgh);
+        signal(SIGINT, SIG_DFL);
     }
-    ra->status = EXIT_OK;
+    if (st != LUA_OK) report(L);
+    ra->status = st == LUA_OK ? EXIT_OK : EXIT_ERROR;
     return 0;
 }
 
@@ -296,10 +298,7 @@ static int cmd_run(int argc, char **argv)
     lua_pushcfunction(L, pmain);
     lua_pushlightuserdata(L, &ra);
     st = lua_pcall(L, 1, 0, 0);
-    if (st != LUA_OK) {
-        report(L);
-        ra.status = EXIT_ERROR;
-    }
+    if (st != LUA_OK) report(L); /* ra.status is still EXIT_ERROR */
     g_eng = NULL;
     lua_close(L);
     g_L = NULL;

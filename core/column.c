@@ -410,19 +410,22 @@ static int stats_i64(const cs_column *col, cs_stats *st)
     return CS_OK;
 }
 
+/* NaN takes part in the sum and the mean (which become NaN) but is the
+** minimum and maximum only of a column holding nothing else. */
 static void stats_f64(const cs_column *col, cs_stats *st)
 {
     const double *v = col->data;
     double sum = 0, lo = INFINITY, hi = -INFINITY;
-    size_t i, n = col->len, seen = 0;
+    size_t i, n = col->len, numbers = 0;
     for (i = 0; i < n; i++) {
         if (col->valid && !cs__bit(col->valid, i)) continue;
         sum += v[i];
-        /* NaN never becomes the minimum or maximum unless all are NaN. */
-        if (v[i] < lo || (seen == 0 && isnan(v[i]))) lo = v[i];
-        if (v[i] > hi || (seen == 0 && isnan(v[i]))) hi = v[i];
-        seen++;
+        if (isnan(v[i])) continue;
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+        numbers++;
     }
+    if (numbers == 0) lo = hi = NAN;
     st->fsum = sum;
     st->mean = st->count ? sum / (double)st->count : NAN;
     st->min.u.f = lo;

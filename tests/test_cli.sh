@@ -25,11 +25,15 @@ notok() {
     if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err"; fi
 }
 
-# run ARGS...: runs the program, leaving stdout, stderr and the status in
-# $tmp/out, $tmp/err and $rc.
-run() {
-    "$EXE" "$@" >"$tmp/out" 2>"$tmp/err"
+# run_cmd COMMAND...: runs COMMAND, leaving stdout, stderr and the status
+# in $tmp/out, $tmp/err and $rc.  run ARGS...: the same for the program.
+run_cmd() {
+    "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
+}
+
+run() {
+    run_cmd "$EXE" "$@"
 }
 
 # expect NAME STATUS FILE TEXT: the last run exited with STATUS and FILE
@@ -57,6 +61,10 @@ run help
 expect "help shows the usage" 0 out "Commands:"
 run help run
 expect "help run" 0 out "usage: coopstat run"
+run help repl
+expect "help for a planned command: status 2" 2 err "'repl' is not available"
+run help rnu
+expect "help for an unknown command: status 2" 2 err "unknown command 'rnu'"
 run run --help
 expect "run --help" 0 out "usage: coopstat run"
 
@@ -128,21 +136,21 @@ expect "run -- SCRIPT" 0 out "	x	nil	1	x	nil"
 
 printf 'local cs = require "coopstat"\nprint("v=" .. cs.version)\n' \
     >"$tmp/req.lua"
-if env -u LUA_CPATH -u LUA_CPATH_5_4 "$EXE" run "$tmp/req.lua" \
-        >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
+run_cmd env -u LUA_CPATH -u LUA_CPATH_5_4 "$EXE" run "$tmp/req.lua"
 expect "require works without LUA_CPATH" 0 out "v=0.1.0"
-if LUA_CPATH='/nonexistent/?.so' "$EXE" run "$tmp/req.lua" \
-        >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
+run_cmd env LUA_CPATH='/nonexistent/?.so' "$EXE" run "$tmp/req.lua"
 expect "require ignores a bad LUA_CPATH" 0 out "v=0.1.0"
 
-if printf 'print("stdin " .. select("#", ...) .. " " .. arg[1])\n' |
-        "$EXE" run - a >"$tmp/out" 2>"$tmp/err"; then rc=0; else rc=$?; fi
+printf 'print("stdin " .. select("#", ...) .. " " .. arg[1])\n' \
+    >"$tmp/stdin.lua"
+run run - a <"$tmp/stdin.lua"
 expect "run - reads stdin" 0 out "stdin 1 a"
 
 printf 'local cs = require "coopstat"\ncs.read_csv("%s/none.csv")\n' "$tmp" \
     >"$tmp/core.lua"
 run run "$tmp/core.lua"
 expect "core errors reach the user" 1 err "none.csv"
+expect "core errors name the script line" 1 err "core.lua:2: read_csv:"
 
 # Ctrl-C stops a running script with an error, status 1.
 cat >"$tmp/loop.lua" <<EOF

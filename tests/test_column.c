@@ -127,6 +127,21 @@ static void test_column_float_bool_date_stats(void **state)
     assert_int_equal(cs_column_push_f64(f, -0.5), CS_OK);
     assert_int_equal(cs_column_stats(f, &st), CS_OK);
     assert_true(st.fsum == 1.0 && st.min.u.f == -0.5 && st.max.u.f == 1.5);
+    /* NaN first or last is neither the minimum nor the maximum. */
+    {
+        cs_column *g;
+        assert_int_equal(cs_column_new(eng, CS_TYPE_F64, &g), CS_OK);
+        assert_int_equal(cs_column_push_f64(g, NAN), CS_OK);
+        assert_int_equal(cs_column_stats(g, &st), CS_OK);
+        assert_true(isnan(st.min.u.f) && isnan(st.max.u.f));
+        assert_int_equal(cs_column_push_f64(g, 2.0), CS_OK);
+        assert_int_equal(cs_column_push_f64(g, -3.0), CS_OK);
+        assert_int_equal(cs_column_push_f64(g, NAN), CS_OK);
+        assert_int_equal(cs_column_stats(g, &st), CS_OK);
+        assert_true(st.min.u.f == -3.0 && st.max.u.f == 2.0);
+        assert_true(isnan(st.mean));
+        cs_column_release(g);
+    }
 
     assert_int_equal(cs_column_new(eng, CS_TYPE_BOOL, &b), CS_OK);
     assert_int_equal(cs_column_push_bool(b, 1), CS_OK);

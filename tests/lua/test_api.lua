@@ -3,75 +3,12 @@
 -- LUA_CPATH=build/?.so; each failed section is reported, then the
 -- script fails.
 
+package.path = "tests/lua/?.lua;" .. package.path
+local T = require("testlib")
 local cs = require("coopstat")
 
-local checks, failures = 0, {}
-
-local function fail(msg, level)
-  error(msg, (level or 1) + 1)
-end
-
-local function check(cond, msg)
-  checks = checks + 1
-  if not cond then fail("check failed: " .. (msg or "?"), 2) end
-end
-
-local function eq(got, want, msg)
-  checks = checks + 1
-  if got ~= want then
-    fail(string.format("%s: expected %s (%s), got %s (%s)", msg or "eq",
-      tostring(want), math.type(want) or type(want),
-      tostring(got), math.type(got) or type(got)), 2)
-  end
-end
-
--- Calls F(...) expecting an error whose message contains each of the
--- plain strings in WANT (a string or a list).
-local function raises(want, f, ...)
-  checks = checks + 1
-  local ok, err = pcall(f, ...)
-  if ok then fail("expected an error containing '" .. tostring(
-    type(want) == "table" and want[1] or want) .. "'", 2) end
-  err = tostring(err)
-  for _, w in ipairs(type(want) == "table" and want or { want }) do
-    if not err:find(w, 1, true) then
-      fail(string.format("error %q does not contain %q", err, w), 2)
-    end
-  end
-  return err
-end
-
-local function section(name, f)
-  local ok, err = xpcall(f, debug.traceback)
-  if not ok then
-    failures[#failures + 1] = name .. ": " .. tostring(err)
-    io.stderr:write("FAIL ", name, ": ", tostring(err), "\n")
-  end
-end
-
-local function readfile(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local tmpfiles = {}
-local function tmpname(suffix)
-  local p = os.tmpname()
-  tmpfiles[#tmpfiles + 1] = p
-  if suffix then
-    p = p .. suffix
-    tmpfiles[#tmpfiles + 1] = p
-  end
-  return p
-end
+local check, eq, raises, section = T.check, T.eq, T.raises, T.section
+local readfile, writefile, tmpname = T.readfile, T.writefile, T.tmpname
 
 -----------------------------------------------------------------------
 section("module", function()
@@ -143,6 +80,28 @@ section("dataset construction and inference", function()
   eq(d.mi[1], nil, "null cell is nil")
   eq(d.mi[2], 7, "cell next to nulls")
 
+  -- math.type decides: any float, even an integral 2.0, makes the column
+  -- float64; integers only give int64.
+  local w = cs.dataset { a = { 1, 2.0 }, b = { 2.0, 3.0 }, c = { 2, 3 } }
+  eq(w:schema().a, "float64", "1 and 2.0 -> float64")
+  eq(w:schema().b, "float64", "2.0 -> float64")
+  eq(math.type(w.b[1]), "float", "2.0 stays a float")
+  eq(w:schema().c, "int64", "2 -> int64")
+
+  -- NaN is a float64 value, not a null.
+  local nan = cs.dataset { x = { 1.5, 0 / 0, cs.null } }
+  eq(nan:schema().x, "float64", "NaN column type")
+  eq(nan.x:count(), 2, "NaN counts as a value")
+  eq(nan.x:nulls(), 1, "NaN is not a null")
+  check(nan.x[2] ~= nan.x[2], "NaN reads back as NaN")
+  eq(nan.x:max(), 1.5, "max skips a NaN after a number")
+  check(nan.x:sum() ~= nan.x:sum(), "sum with a NaN is NaN")
+
+  -- Raw access: metatables on the argument tables are not consulted.
+  local meta = setmetatable({}, { __index = function() return {} end })
+  eq(cs.dataset({ x = { 1 } }, nil, meta):schema().x, "int64",
+    "types' __index is ignored")
+
   -- An empty column is a string column.
   local e = cs.dataset { x = {} }
   eq(#e, 0, "empty column dataset has 0 rows")
@@ -195,6 +154,27 @@ section("dataset construction errors", function()
   raises("column names must be strings", cs.dataset, { [1] = { 1 } })
   raises("bad argument #1", cs.dataset, "x")
   raises("bad argument #2", cs.dataset, { x = { 1 } }, "x")
+  -- Odd keys and values.
+  raises({ "column 'x'", "row 2 is nil" }, cs.dataset,
+    { x = { [1] = 1, [3] = 3 } })
+  raises({ "column 'x'", "row 1 is nil" }, cs.dataset,
+    { x = { [math.maxinteger] = 1 } })
+  raises({ "column 'x'", "key '1.5'" }, cs.dataset, { x = { 1, [1.5] = 2 } })
+  raises({ "column 'x'", "key '0'" }, cs.dataset, { x = { [0] = 1, 2 } })
+  raises({ "column 'x'", "key '-1'" }, cs.dataset, { x = { 1, [-1] = 2 } })
+  raises({ "column 'x'", "row 2", "cannot store a table" }, cs.dataset,
+    { x = { 1, { 2 } } })
+  raises("column names must be strings, got number", cs.dataset,
+    { [1.5] = { 1 } })
+  raises({ "column 'x'", "array", "got cs.null" }, cs.dataset, { x = cs.null })
+  raises({ "bad argument #1", "coopstat.null" }, cs.dataset, cs.null)
+  raises({ "bad argument #2", "coopstat.null" }, cs.dataset, { x = { 1 } },
+    cs.null)
+  raises({ "bad argument #3", "coopstat.null" }, cs.dataset, { x = { 1 } },
+    nil, cs.null)
+  -- Names are C strings in the core: a zero byte would cut them short.
+  raises("zero byte", cs.dataset, { ["a\0b"] = { 1 } })
+  raises("zero byte", cs.dataset, { ["a\0b"] = { 1 }, ["a\0c"] = { 2 } })
   -- Order lists.
   raises({ "order", "'y'", "not a column" }, cs.dataset, { x = { 1 } },
     { "x", "y" })
@@ -202,6 +182,8 @@ section("dataset construction errors", function()
     { x = { 1 }, y = { 2 } }, { "x" })
   raises({ "'x'", "twice" }, cs.dataset, { x = { 1 } }, { "x", "x" })
   raises("order[1]", cs.dataset, { x = { 1 } }, { 1 })
+  raises("order[2] must be a column name, got cs.null", cs.dataset,
+    { x = { 1 }, y = { 2 } }, { "x", cs.null })
   -- Types.
   raises({ "unknown type 'integer'", "'x'" }, cs.dataset, { x = { 1 } }, nil,
     { x = "integer" })
@@ -213,6 +195,11 @@ section("dataset construction errors", function()
     nil, { i = "int64" })
   raises({ "column 's'", "row 1", "string" }, cs.dataset, { s = { 1 } },
     nil, { s = "string" })
+  -- The message names the value's own type.
+  raises({ "expected date, got number '1'" }, cs.dataset, { d = { 1 } },
+    nil, { d = "date" })
+  check(not raises("expected int64, got table", cs.dataset, { i = { {} } },
+    nil, { i = "int64" }):find("0x", 1, true), "no table address")
 end)
 
 -----------------------------------------------------------------------
@@ -380,6 +367,10 @@ section("rows, filter, head, col", function()
   for i = 1, 25 do many[i] = i end
   eq(#cs.dataset({ x = many }):head(), 10, "head default is 10")
   raises("must not be negative", orgs.head, orgs, -1)
+  raises("must not be negative", orgs.head, orgs, math.mininteger)
+  eq(#orgs:head(math.maxinteger), 5, "head(math.maxinteger)")
+  eq(#orgs:head(2.0), 2, "head(2.0)")
+  raises("integer representation", orgs.head, orgs, 2.5)
 
   eq(orgs:col("members"):sum(), 100, "col()")
   eq(orgs.members:sum(), 100, "ds.name sugar")
@@ -387,6 +378,8 @@ section("rows, filter, head, col", function()
   raises({ "no column 'membrs'", "org_id", "status", "members" },
     orgs.col, orgs, "membrs")
   raises({ "membrs", "members" }, function() return orgs.membrs end)
+  raises("zero byte", orgs.col, orgs, "members\0x")
+  raises("zero byte", function() return orgs["members\0x"] end)
 
   -- A column named like a method is reached with col().
   local clash = cs.dataset { names = { "x" }, head = { 1 } }
@@ -505,7 +498,11 @@ section("csv round trip", function()
   raises("write_csv: unknown option 'sepp'", e.write_csv, e, path,
     { sepp = ";" })
   raises({ "write_csv", "'bom'" }, e.write_csv, e, path, { bom = "yes" })
-  raises({ "write_csv", "'sep'" }, e.to_csv, e, { sep = ";;" })
+  raises({ "to_csv: option 'sep'" }, e.to_csv, e, { sep = ";;" })
+  raises("to_csv: unknown option 'bom2'", e.to_csv, e, { bom2 = true })
+  -- A zero byte in a path would cut it short: an error, not "/tmp/a".
+  raises({ "bad argument #2", "zero byte" }, e.write_csv, e, path .. "\0.bak")
+  raises({ "write_csv", "zero byte" }, function() e:write_csv(path .. "\0") end)
   raises("write_csv", e.write_csv, e, "/nonexistent-dir/x/y.csv")
 end)
 
@@ -554,6 +551,30 @@ section("read_csv options and errors", function()
   raises({ "read_csv", "'encoding'" }, cs.read_csv, path, { encoding = 1 })
   raises("read_csv", cs.read_csv, path, { encoding = "klingon" })
   raises("bad argument #2", cs.read_csv, path, "sep")
+  raises({ "bad argument #2", "coopstat.null" }, cs.read_csv, path, cs.null)
+  raises("options are sep, decimal", cs.read_csv, path, { sepp = ";" })
+  raises("option names must be strings", cs.read_csv, path, { ";" })
+  raises("option names cannot contain a zero byte", cs.read_csv, path,
+    { ["sep\0x"] = ";" })
+  raises("read_csv: option 'sep' must be a one-character string, got cs.null",
+    cs.read_csv, path, { sep = cs.null })
+  raises("read_csv: option 'na': item 2 must be a string, got nil",
+    cs.read_csv, path, { na = { "-", nil, "x" } })
+  raises({ "read_csv", "'na'", "cs.null" }, cs.read_csv, path, { na = cs.null })
+  raises({ "read_csv", "'schema'", "cs.null" }, cs.read_csv, path,
+    { schema = cs.null })
+  raises({ "read_csv", "'schema'", "strings" }, cs.read_csv, path,
+    { schema = { "int64" } })
+  -- Zero bytes would cut a path or marker short in the core.
+  raises({ "bad argument #1", "zero byte" }, cs.read_csv, path .. "\0x")
+  raises({ "'na'", "zero byte" }, cs.read_csv, path, { na = "N\0A" })
+  raises({ "'na'", "zero byte" }, cs.read_csv, path, { na = { "-", "N\0A" } })
+  raises({ "'date_format'", "zero byte" }, cs.read_csv, path,
+    { date_format = "%d\0" })
+  -- Options are read raw: an __index on the options table is not seen.
+  local raw = cs.read_csv(path,
+    setmetatable({}, { __index = { header = false } }))
+  eq(#raw, 1, "options' __index is ignored")
 
   -- A ragged file: the message gives path:line:column.
   writefile(path, "a,b,c\n1,2,3\n4,5\n")
@@ -577,10 +598,4 @@ section("read_csv options and errors", function()
 end)
 
 -----------------------------------------------------------------------
-for _, p in ipairs(tmpfiles) do os.remove(p) end
-
-if #failures > 0 then
-  error(string.format("test_api: %d section(s) failed, %d checks passed",
-                      #failures, checks), 0)
-end
-print(string.format("test_api: %d checks passed", checks))
+T.finish("test_api")

@@ -11,44 +11,12 @@ LATE = setmetatable({}, { __gc = function()
   end
 end })
 
+package.path = "tests/lua/?.lua;" .. package.path
+local T = require("testlib")
 local cs = require("coopstat")
 
-local checks, failures = 0, {}
-
-local function check(cond, msg)
-  checks = checks + 1
-  if not cond then error("check failed: " .. (msg or "?"), 2) end
-end
-
-local function raises(want, f, ...)
-  checks = checks + 1
-  local ok, err = pcall(f, ...)
-  if ok then error("expected an error containing '" .. tostring(
-    type(want) == "table" and want[1] or want) .. "'", 2) end
-  local s = tostring(err)
-  for _, w in ipairs(type(want) == "table" and want or { want }) do
-    if not s:find(w, 1, true) then
-      error(string.format("error %q does not contain %q", s, w), 2)
-    end
-  end
-  return err
-end
-
-local function section(name, f)
-  local ok, err = xpcall(f, debug.traceback)
-  if not ok then
-    failures[#failures + 1] = name
-    io.stderr:write("FAIL ", name, ": ", tostring(err), "\n")
-  end
-end
-
-local function tmpfile(content)
-  local p = os.tmpname()
-  local f = assert(io.open(p, "wb"))
-  f:write(content)
-  f:close()
-  return p
-end
+local check, raises, section = T.check, T.raises, T.section
+local tmpfile = T.tmpfile
 
 local d = cs.dataset({ x = { 1, 2, 3 }, s = { "a", "b", "c" } }, { "x", "s" })
 
@@ -138,6 +106,12 @@ section("errors inside callbacks", function()
     pcall(cs.read_csv, "/nonexistent.csv")
     pcall(cs.read_csv_string, "a,b\n1\n")
     pcall(d.filter, d, function() error("x") end)
+    -- Raised while option arrays or a half-built dataset are held.
+    pcall(cs.read_csv_string, "a\n1\n", { na = { "x", 5 } })
+    pcall(cs.read_csv_string, "a\n1\n", { schema = { a = "int64", b = 1 } })
+    pcall(cs.read_csv_string, "a\n1\n", { na = "-", sep = ";;" })
+    pcall(cs.dataset, { a = { 1, 2 }, b = { "ok", "bad\255" } }, { "a", "b" })
+    pcall(cs.dataset, { a = { 1 }, b = { {} } }, { "a", "b" }, { b = "int64" })
   end
   check(true, "repeated failures")
 end)
@@ -166,6 +140,10 @@ section("closed objects", function()
   getmetatable(col).__close(col)
   raises("column is closed", function() return #col end)
   raises("column is closed", col.max, col)
+  raises("column is closed", col.to_table, col)
+  raises("column is closed", function() return col[true] end)
+  raises("coopstat.dataset or coopstat.column expected", close, 5)
+  raises("coopstat.dataset or coopstat.column expected", close, cs.null)
   check(tostring(col):find("closed", 1, true), "tostring of closed column")
 end)
 
@@ -175,8 +153,4 @@ end)
 LATE_DS = cs.dataset { x = { 1, 2 } }
 LATE_COL = LATE_DS.x
 
-if #failures > 0 then
-  error(string.format("test_errors: %d section(s) failed: %s", #failures,
-                      table.concat(failures, ", ")), 0)
-end
-print(string.format("test_errors: %d checks passed", checks))
+T.finish("test_errors")
