@@ -102,29 +102,31 @@ void cs_column_release(cs_column *col)
     if (!col || --col->refs > 0) return;
     eng = col->eng;
     cs__free(eng, col->data, col->cap * cs__type_size(col->type));
-    cs__free(eng, col->valid, bitmap_bytes(col->cap));
+    cs__free(eng, col->valid, bitmap_bytes(col->vcap));
     cs__dict_release(col->dict);
     cs__buf_free(&col->scratch);
     cs__free(eng, col, sizeof *col);
 }
 
+/* Grows COL to CAP rows.  The bitmap grows first and keeps its own
+** capacity, so a failure at either step leaves every size exact. */
 static int grow_to(cs_column *col, size_t cap)
 {
     size_t esz = cs__type_size(col->type), bytes;
     void *data;
     if (!cs__mul_ok(cap, esz, &bytes))
         return cs__error(col->eng, CS_EOVERFLOW, "column too long");
+    if (col->valid && col->vcap < cap) {
+        size_t ob = bitmap_bytes(col->vcap), nb = bitmap_bytes(cap);
+        uint64_t *v = cs__realloc(col->eng, col->valid, ob, nb);
+        if (!v) return cs__oom(col->eng);
+        memset((char *)v + ob, 0, nb - ob);
+        col->valid = v;
+        col->vcap = cap;
+    }
     data = cs__realloc(col->eng, col->data, col->cap * esz, bytes);
     if (!data) return cs__oom(col->eng);
     col->data = data;
-    if (col->valid) {
-        uint64_t *v = cs__realloc(col->eng, col->valid, bitmap_bytes(col->cap),
-                                  bitmap_bytes(cap));
-        if (!v) return cs__oom(col->eng);
-        memset((char *)v + bitmap_bytes(col->cap), 0,
-               bitmap_bytes(cap) - bitmap_bytes(col->cap));
-        col->valid = v;
-    }
     col->cap = cap;
     return CS_OK;
 }
@@ -243,6 +245,7 @@ int cs_column_push_null(cs_column *col)
         size_t bytes = bitmap_bytes(col->cap), i;
         col->valid = cs__alloc(col->eng, bytes);
         if (!col->valid) return cs__oom(col->eng);
+        col->vcap = col->cap;
         memset(col->valid, 0, bytes);
         for (i = 0; i < col->len; i++) set_valid(col, i);
     }
@@ -337,6 +340,7 @@ int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
             rc = cs__oom(col->eng);
             goto fail;
         }
+        col->vcap = col->cap;
         memset(col->valid, 0, bitmap_bytes(col->cap));
     }
     switch (esz) {
@@ -357,7 +361,7 @@ int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
                 col->nnull++;
         }
         if (col->nnull == 0) {
-            cs__free(col->eng, col->valid, bitmap_bytes(col->cap));
+            cs__free(col->eng, col->valid, bitmap_bytes(col->vcap));
             col->valid = NULL;
         }
     }

@@ -113,6 +113,7 @@ struct cs_column {
     size_t len, cap;
     void *data;          /* int64_t, double, uint32_t codes, uint8_t, int32_t */
     uint64_t *valid;     /* NULL while there is no null; bit set = valid */
+    size_t vcap;         /* rows VALID has room for (>= cap) */
     size_t nnull;
     cs_dict *dict;       /* string columns only */
     cs_buf scratch;      /* NFC work space while being filled */

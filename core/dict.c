@@ -84,28 +84,33 @@ static int rehash(cs_dict *d, uint32_t nslots)
     return CS_OK;
 }
 
-int cs__dict_find(const cs_dict *d, const char *s, size_t len, uint32_t *code)
+/* The slot holding S[0..LEN) or, when absent, the empty slot where it
+** would go.  The table must have at least one empty slot. */
+static uint32_t probe(const cs_dict *d, const char *s, size_t len)
 {
-    uint32_t h, mask;
-    if (!d->nslots) return 0;
-    mask = d->nslots - 1;
-    h = (uint32_t)cs__hash(s, len) & mask;
+    uint32_t mask = d->nslots - 1, h = (uint32_t)cs__hash(s, len) & mask;
     while (d->slots[h]) {
-        uint32_t c = d->slots[h] - 1;
         size_t clen;
-        const char *cs = cs__dict_str(d, c, &clen);
-        if (clen == len && memcmp(cs, s, len) == 0) {
-            *code = c;
-            return 1;
-        }
+        const char *cs = cs__dict_str(d, d->slots[h] - 1, &clen);
+        if (clen == len && memcmp(cs, s, len) == 0) break;
         h = (h + 1) & mask;
     }
-    return 0;
+    return h;
+}
+
+int cs__dict_find(const cs_dict *d, const char *s, size_t len, uint32_t *code)
+{
+    uint32_t h;
+    if (!d->nslots) return 0;
+    h = probe(d, s, len);
+    if (!d->slots[h]) return 0;
+    *code = d->slots[h] - 1;
+    return 1;
 }
 
 int cs__dict_intern(cs_dict *d, const char *s, size_t len, uint32_t *code)
 {
-    uint32_t h, mask;
+    uint32_t h;
     int rc;
     if ((uint64_t)d->n * 2 >= d->nslots) {
         if (d->nslots >= (1u << 31))
@@ -114,17 +119,10 @@ int cs__dict_intern(cs_dict *d, const char *s, size_t len, uint32_t *code)
         rc = rehash(d, d->nslots ? d->nslots * 2 : 64);
         if (rc) return rc;
     }
-    mask = d->nslots - 1;
-    h = (uint32_t)cs__hash(s, len) & mask;
-    while (d->slots[h]) {
-        uint32_t c = d->slots[h] - 1;
-        size_t clen;
-        const char *cs = cs__dict_str(d, c, &clen);
-        if (clen == len && memcmp(cs, s, len) == 0) {
-            *code = c;
-            return CS_OK;
-        }
-        h = (h + 1) & mask;
+    h = probe(d, s, len);
+    if (d->slots[h]) {
+        *code = d->slots[h] - 1;
+        return CS_OK;
     }
     /* A new string: room for its offset and its bytes. */
     if (d->n == d->cap) {

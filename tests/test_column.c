@@ -14,26 +14,7 @@
 
 #include "coopstat.h"
 
-/* A counting allocator that fails allocation number FAIL_AT (0: never). */
-typedef struct tally {
-    long nalloc, fail_at;
-    long live;
-} tally;
-
-static void *tally_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    tally *t = ud;
-    (void)osize;
-    if (nsize == 0) {
-        if (ptr) t->live--;
-        free(ptr);
-        return NULL;
-    }
-    t->nalloc++;
-    if (t->fail_at && t->nalloc == t->fail_at) return NULL;
-    if (!ptr) t->live++;
-    return realloc(ptr, nsize);
-}
+#include "tally.h"
 
 static cs_engine *new_engine(void)
 {
@@ -300,7 +281,7 @@ static void test_column_oom_sweep(void **state)
     long n;
     (void)state;
     for (n = 1; n < 1000; n++) {
-        tally t = {0, 0, 0};
+        tally t = {0, 0, 0, 0};
         cs_engine *eng;
         cs_column *c = NULL;
         int rc, i;
@@ -318,12 +299,14 @@ static void test_column_oom_sweep(void **state)
             cs_column_release(c);
             cs_engine_free(eng);
             assert_int_equal(t.live, 0);
+        assert_true(t.bytes == 0);
             break;
         }
         assert_int_equal(rc, CS_ENOMEM);
         cs_column_release(c);
         cs_engine_free(eng);
         assert_int_equal(t.live, 0);
+        assert_true(t.bytes == 0);
     }
     assert_true(n > 3 && n < 1000);
 }

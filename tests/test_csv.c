@@ -18,34 +18,7 @@
 
 #include "coopstat.h"
 
-/* A counting allocator that fails allocation number FAIL_AT (0: never)
-** and tracks live blocks and bytes, trusting OSIZE on frees. */
-typedef struct tally {
-    long nalloc, fail_at;
-    long live;
-    long long bytes;
-} tally;
-
-static void *tally_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    tally *t = ud;
-    void *p;
-    if (nsize == 0) {
-        if (ptr) {
-            t->live--;
-            t->bytes -= (long long)osize;
-        }
-        free(ptr);
-        return NULL;
-    }
-    t->nalloc++;
-    if (t->fail_at && t->nalloc == t->fail_at) return NULL;
-    p = realloc(ptr, nsize);
-    if (!p) return NULL;
-    if (!ptr) t->live++;
-    t->bytes += (long long)nsize - (long long)(ptr ? osize : 0);
-    return p;
-}
+#include "tally.h"
 
 static cs_engine *new_engine(tally *t)
 {

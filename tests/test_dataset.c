@@ -13,24 +13,7 @@
 
 #include "coopstat.h"
 
-typedef struct tally {
-    long nalloc, fail_at, live;
-} tally;
-
-static void *tally_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    tally *t = ud;
-    (void)osize;
-    if (nsize == 0) {
-        if (ptr) t->live--;
-        free(ptr);
-        return NULL;
-    }
-    t->nalloc++;
-    if (t->fail_at && t->nalloc == t->fail_at) return NULL;
-    if (!ptr) t->live++;
-    return realloc(ptr, nsize);
-}
+#include "tally.h"
 
 /* district (string), members (int64 with a null), rev (float64). */
 static int build(cs_engine *eng, size_t n, cs_dataset **out)
@@ -218,7 +201,7 @@ static void test_dataset_oom_sweep(void **state)
     long n;
     (void)state;
     for (n = 1; n < 2000; n++) {
-        tally t = {0, 0, 0};
+        tally t = {0, 0, 0, 0};
         cs_engine *eng;
         cs_dataset *ds = NULL, *s = NULL;
         cs_format_options opt = {4, 30, 1};
@@ -240,6 +223,7 @@ static void test_dataset_oom_sweep(void **state)
         cs_dataset_free(ds);
         cs_engine_free(eng);
         assert_int_equal(t.live, 0);
+        assert_true(t.bytes == 0);
         if (!rc) break;
     }
     assert_true(n > 10 && n < 2000);
