@@ -325,8 +325,27 @@ const char *cs_column_dict_str(const cs_column *col, uint32_t code,
     return cs__dict_str(col->dict, code, len);
 }
 
-int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
-                    cs_column **out)
+/* Gathers rows of SRC given as size_t (R64) or uint32_t (R32) indices. */
+#define GATHER_LOOP(ctype, rows)                                         \
+    for (i = 0; i < n; i++)                                              \
+        ((ctype *)col->data)[i] = ((const ctype *)src->data)[rows[i]];
+#define GATHER_VALID(rows)                                               \
+    for (i = 0; i < n; i++) {                                            \
+        if (cs__bit(src->valid, rows[i]))                                \
+            col->valid[i >> 6] |= (uint64_t)1 << (i & 63);               \
+        else                                                             \
+            col->nnull++;                                                \
+    }
+#define GATHER_ALL(rows)                                                 \
+    switch (esz) {                                                       \
+    case 8: GATHER_LOOP(uint64_t, rows) break;                           \
+    case 4: GATHER_LOOP(uint32_t, rows) break;                           \
+    default: GATHER_LOOP(uint8_t, rows) break;                           \
+    }                                                                    \
+    if (src->nnull) GATHER_VALID(rows)
+
+int cs__column_gather(const cs_column *src, const size_t *r64,
+                      const uint32_t *r32, size_t n, cs_column **out)
 {
     cs_column *col;
     size_t i, esz = cs__type_size(src->type);
@@ -343,27 +362,14 @@ int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
         col->vcap = col->cap;
         memset(col->valid, 0, bitmap_bytes(col->cap));
     }
-    switch (esz) {
-#define GATHER(ctype)                                                   \
-    for (i = 0; i < n; i++)                                             \
-        ((ctype *)col->data)[i] = ((const ctype *)src->data)[rows[i]];  \
-    break;
-    case 8: GATHER(uint64_t)
-    case 4: GATHER(uint32_t)
-    case 1: GATHER(uint8_t)
-#undef GATHER
+    if (r32) {
+        GATHER_ALL(r32)
+    } else {
+        GATHER_ALL(r64)
     }
-    if (src->nnull) {
-        for (i = 0; i < n; i++) {
-            if (cs__bit(src->valid, rows[i]))
-                col->valid[i >> 6] |= (uint64_t)1 << (i & 63);
-            else
-                col->nnull++;
-        }
-        if (col->nnull == 0) {
-            cs__free(col->eng, col->valid, bitmap_bytes(col->vcap));
-            col->valid = NULL;
-        }
+    if (src->nnull && col->nnull == 0) {
+        cs__free(col->eng, col->valid, bitmap_bytes(col->vcap));
+        col->valid = NULL;
     }
     col->len = n;
     *out = col;

@@ -197,7 +197,8 @@ int cs_column_stats(const cs_column *col, cs_stats *out);
 ** it and is immutable once handed to anyone else.  Every operation
 ** returns a new dataset that may share columns (never copies them when
 ** it can share).  A dataset has a single owner who frees it with
-** cs_dataset_free(). */
+** cs_dataset_free().  Datasets sharing columns may be freed in any
+** order. */
 typedef struct cs_dataset cs_dataset;
 
 /* Creates an empty dataset (0 columns, 0 rows).  Errors: CS_ENOMEM. */
@@ -212,7 +213,10 @@ int cs_dataset_add(cs_dataset *ds, const char *name, cs_column *col);
 cs_engine *cs_dataset_engine(const cs_dataset *ds);
 size_t cs_dataset_nrows(const cs_dataset *ds);
 size_t cs_dataset_ncols(const cs_dataset *ds);
-/* Column I (< ncols), borrowed. */
+/* Column I (< ncols), borrowed; it holds exactly the dataset's rows.
+** A dataset made by a filter or sort may be a view of another's columns:
+** its columns are then gathered on first access, so this can return
+** NULL when memory runs out (cs_errmsg says so). */
 const char *cs_dataset_colname(const cs_dataset *ds, size_t i);
 cs_column *cs_dataset_column(const cs_dataset *ds, size_t i);
 /* Index of column NAME, or -1. */

@@ -125,9 +125,10 @@ size_t cs__type_size(cs_type t);
 int cs__column_new_like(const cs_column *src, cs_column **out);
 /* Appends the code of a string already in COL's dictionary. */
 int cs__column_push_code(cs_column *col, uint32_t code);
-/* Gathers rows ROWS[0..N) of SRC into a new frozen-ready column. */
-int cs__column_take(const cs_column *src, const size_t *rows, size_t n,
-                    cs_column **out);
+/* Gathers rows of SRC into a new column of N values: R64[0..N) when not
+** NULL, else R32[0..N).  The new column shares SRC's dictionary. */
+int cs__column_gather(const cs_column *src, const size_t *r64,
+                      const uint32_t *r32, size_t n, cs_column **out);
 
 /* Appends V of C type CTYPE to COL, which must have room (len < cap)
 ** and not be frozen: the inner loop of readers that reserved first. */
@@ -146,11 +147,47 @@ static inline int cs__bit(const uint64_t *bits, size_t i)
 }
 
 /* ---- datasets ---- */
+/* A selection: rows of a dataset's base columns, in the order shown.
+** Shared by views through a reference count; immutable once made. */
+typedef struct cs_sel {
+    cs_engine *eng;
+    size_t refs;
+    size_t n;
+    uint32_t *rows;
+} cs_sel;
+
+int cs__sel_new(cs_engine *eng, size_t n, cs_sel **out);
+void cs__sel_release(cs_sel *sel);
+
+/* A dataset is dense (SEL NULL: its columns hold exactly its rows) or a
+** view (its rows are SEL's rows of the base columns COLS, whose length
+** may be larger).  A view gathers a dense copy of a column the first
+** time someone outside the core's kernels asks for it (DENSE). */
 struct cs_dataset {
     cs_engine *eng;
     size_t nrows, ncols, capcols;
     char **names;
     cs_column **cols;
+    cs_sel *sel;
+    cs_column **dense;
 };
+
+/* Column I of DS as kernels read it: the base column, and in *SEL the
+** rows of it that DS shows (NULL: rows 0..nrows-1). */
+static inline const cs_column *cs__dataset_base(const cs_dataset *ds,
+                                                size_t i,
+                                                const uint32_t **sel)
+{
+    *sel = ds->sel ? ds->sel->rows : NULL;
+    return ds->cols[i];
+}
+
+/* A view of DS showing its rows POS[0..N) (positions in DS, < nrows, in
+** any order, repeats allowed).  Views of views compose, so the base of a
+** view is always dense.  Errors: CS_EOVERFLOW when DS's base has more
+** than UINT32_MAX rows (callers gather with cs_dataset_take instead),
+** CS_ENOMEM. */
+int cs__dataset_view(const cs_dataset *ds, const uint32_t *pos, size_t n,
+                     cs_dataset **out);
 
 #endif

@@ -1,7 +1,8 @@
 /*
 ** dataset.c: ordered sets of named, equally long columns.
 ** A dataset holds one reference to each column; operations build new
-** datasets that share the columns they do not change.
+** datasets that share the columns they do not change.  A view shares
+** the columns of another dataset and shows a selection of their rows.
 */
 #include "csint.h"
 
@@ -25,15 +26,45 @@ void cs_dataset_free(cs_dataset *ds)
     for (i = 0; i < ds->ncols; i++) {
         cs__free(ds->eng, ds->names[i], strlen(ds->names[i]) + 1);
         cs_column_release(ds->cols[i]);
+        if (ds->dense) cs_column_release(ds->dense[i]);
     }
     cs__free(ds->eng, ds->names, ds->capcols * sizeof *ds->names);
     cs__free(ds->eng, ds->cols, ds->capcols * sizeof *ds->cols);
+    cs__free(ds->eng, ds->dense, ds->capcols * sizeof *ds->dense);
+    cs__sel_release(ds->sel);
     cs__free(ds->eng, ds, sizeof *ds);
+}
+
+int cs__sel_new(cs_engine *eng, size_t n, cs_sel **out)
+{
+    cs_sel *sel = cs__alloc(eng, sizeof *sel);
+    size_t bytes;
+    *out = NULL;
+    if (!sel) return cs__oom(eng);
+    if (!cs__mul_ok(n ? n : 1, sizeof *sel->rows, &bytes) ||
+        (sel->rows = cs__alloc(eng, bytes)) == NULL) {
+        cs__free(eng, sel, sizeof *sel);
+        return cs__oom(eng);
+    }
+    sel->eng = eng;
+    sel->refs = 1;
+    sel->n = n;
+    *out = sel;
+    return CS_OK;
+}
+
+void cs__sel_release(cs_sel *sel)
+{
+    if (!sel || --sel->refs > 0) return;
+    cs__free(sel->eng, sel->rows, (sel->n ? sel->n : 1) * sizeof *sel->rows);
+    cs__free(sel->eng, sel, sizeof *sel);
 }
 
 int cs_dataset_add(cs_dataset *ds, const char *name, cs_column *col)
 {
     char *copy;
+    if (ds->sel)
+        return cs__error(ds->eng, CS_EMISUSE, "a view cannot take columns");
     if (!name || !*name)
         return cs__error(ds->eng, CS_EINVAL, "a column needs a name");
     if (cs_dataset_find(ds, name) >= 0)
@@ -86,7 +117,24 @@ const char *cs_dataset_colname(const cs_dataset *ds, size_t i)
 
 cs_column *cs_dataset_column(const cs_dataset *ds, size_t i)
 {
-    return i < ds->ncols ? ds->cols[i] : NULL;
+    cs_dataset *mut = (cs_dataset *)(uintptr_t)ds;   /* a cache, not a change */
+    if (i >= ds->ncols) return NULL;
+    if (!ds->sel) return ds->cols[i];
+    if (!ds->dense) {
+        size_t bytes = ds->capcols * sizeof *ds->dense;
+        mut->dense = cs__alloc(ds->eng, bytes);
+        if (!mut->dense) {
+            cs__oom(ds->eng);
+            return NULL;
+        }
+        memset(mut->dense, 0, bytes);
+    }
+    if (!ds->dense[i] &&
+        cs__column_gather(ds->cols[i], NULL, ds->sel->rows, ds->sel->n,
+                          &mut->dense[i]))
+        return NULL;
+    ds->dense[i]->frozen = 1;
+    return ds->dense[i];
 }
 
 ptrdiff_t cs_dataset_find(const cs_dataset *ds, const char *name)
@@ -102,7 +150,7 @@ cs_column *cs_dataset_get(const cs_dataset *ds, const char *name)
     ptrdiff_t i = cs_dataset_find(ds, name);
     cs_buf b;
     size_t k;
-    if (i >= 0) return ds->cols[i];
+    if (i >= 0) return cs_dataset_column(ds, (size_t)i);
     /* List what exists, within the message buffer's room. */
     cs__buf_init(&b, ds->eng);
     for (k = 0; k < ds->ncols && b.len < 300; k++)
@@ -113,23 +161,17 @@ cs_column *cs_dataset_get(const cs_dataset *ds, const char *name)
     return NULL;
 }
 
-int cs_dataset_take(const cs_dataset *ds, const size_t *rows, size_t n,
-                    cs_dataset **out)
+/* A new dense dataset of DS's columns, gathered at R64 or R32. */
+static int gather(const cs_dataset *ds, const size_t *r64, const uint32_t *r32,
+                  size_t n, cs_dataset **out)
 {
     cs_dataset *res = NULL;
     size_t i;
-    int rc;
-    *out = NULL;
-    for (i = 0; i < n; i++)
-        if (rows[i] >= ds->nrows)
-            return cs__error(ds->eng, CS_EINVAL,
-                             "row %zu is out of range (%zu rows)", rows[i] + 1,
-                             ds->nrows);
-    rc = cs_dataset_new(ds->eng, &res);
+    int rc = cs_dataset_new(ds->eng, &res);
     if (rc) return rc;
     for (i = 0; i < ds->ncols; i++) {
         cs_column *col;
-        rc = cs__column_take(ds->cols[i], rows, n, &col);
+        rc = cs__column_gather(ds->cols[i], r64, r32, n, &col);
         if (rc) goto fail;
         rc = cs_dataset_add(res, ds->names[i], col);
         cs_column_release(col);
@@ -140,6 +182,59 @@ int cs_dataset_take(const cs_dataset *ds, const size_t *rows, size_t n,
     return CS_OK;
 fail:
     cs_dataset_free(res);
+    return rc;
+}
+
+int cs_dataset_take(const cs_dataset *ds, const size_t *rows, size_t n,
+                    cs_dataset **out)
+{
+    cs_sel *base = NULL;
+    size_t i;
+    int rc;
+    *out = NULL;
+    for (i = 0; i < n; i++)
+        if (rows[i] >= ds->nrows)
+            return cs__error(ds->eng, CS_EINVAL,
+                             "row %zu is out of range (%zu rows)", rows[i] + 1,
+                             ds->nrows);
+    if (!ds->sel) return gather(ds, rows, NULL, n, out);
+    /* Rows of a view are rows of its base: compose, then gather. */
+    rc = cs__sel_new(ds->eng, n, &base);
+    if (rc) return rc;
+    for (i = 0; i < n; i++) base->rows[i] = ds->sel->rows[rows[i]];
+    rc = gather(ds, NULL, base->rows, n, out);
+    cs__sel_release(base);
+    return rc;
+}
+
+int cs__dataset_view(const cs_dataset *ds, const uint32_t *pos, size_t n,
+                     cs_dataset **out)
+{
+    cs_dataset *v = NULL;
+    cs_sel *sel = NULL;
+    size_t i, base_rows = ds->ncols ? ds->cols[0]->len : ds->nrows;
+    int rc;
+    *out = NULL;
+    if (base_rows > UINT32_MAX)
+        return cs__error(ds->eng, CS_EOVERFLOW,
+                         "views need fewer than 2^32 rows");
+    rc = cs__sel_new(ds->eng, n, &sel);
+    if (rc) return rc;
+    for (i = 0; i < n; i++)
+        sel->rows[i] = ds->sel ? ds->sel->rows[pos[i]] : pos[i];
+    rc = cs_dataset_new(ds->eng, &v);
+    if (rc) goto fail;
+    for (i = 0; i < ds->ncols; i++) {
+        rc = cs_dataset_add(v, ds->names[i], ds->cols[i]);
+        if (rc) goto fail;
+    }
+    v->nrows = n;
+    v->sel = sel;
+    *out = v;
+    return CS_OK;
+fail:
+    cs__sel_release(sel);
+    cs_dataset_free(v);
     return rc;
 }
 

@@ -181,8 +181,11 @@ int cs_dataset_format(const cs_dataset *ds, const cs_format_options *opt,
         rc = cs__oom(eng);
         goto done;
     }
-    for (r = 0; r < st.nshown; r++)
-        st.rows[r] = r < st.head ? r : nrows - (st.nshown - r);
+    /* Rows to show, as rows of the base columns (a view maps them). */
+    for (r = 0; r < st.nshown; r++) {
+        size_t pos = r < st.head ? r : nrows - (st.nshown - r);
+        st.rows[r] = ds->sel ? ds->sel->rows[pos] : pos;
+    }
 
     for (c = 0; c < ncols; c++) {
         const cs_column *col = ds->cols[c];

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "coopstat.h"
+#include "csint.h"   /* views are internal */
 
 #include "tally.h"
 
@@ -195,6 +195,49 @@ static void test_dataset_format_empty(void **state)
     cs_engine_free(eng);
 }
 
+/* A view shares its source's columns; gathering, formatting, taking and
+** viewing again all read through its selection, and it outlives its
+** source. */
+static void test_dataset_views_share_columns(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds, *v, *vv, *t;
+    const uint32_t pos[] = {4, 1, 3};
+    const uint32_t pos2[] = {2, 0};
+    size_t rows[] = {1};
+    cs_value val;
+    char *s;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(build(eng, 5, &ds), CS_OK);
+    assert_int_equal(cs__dataset_view(ds, pos, 3, &v), CS_OK);
+    assert_int_equal(cs_dataset_nrows(v), 3);
+    assert_ptr_equal(v->cols[1], ds->cols[1]);           /* shared */
+    assert_int_equal(cs__dataset_view(v, pos2, 2, &vv), CS_OK);
+    cs_dataset_free(ds);
+    /* vv shows v's rows 2 and 0, that is base rows 3 and 4. */
+    cs_column_get(cs_dataset_column(vv, 1), 0, &val);
+    assert_int_equal(val.u.i, 30);
+    cs_column_get(cs_dataset_column(vv, 1), 1, &val);
+    assert_int_equal(val.u.i, 40);
+    assert_true(cs_column_is_null(cs_dataset_get(v, "members"), 1));
+    assert_int_equal(cs_column_len(cs_dataset_column(v, 0)), 3);
+    assert_int_equal(cs_dataset_take(v, rows, 1, &t), CS_OK);
+    assert_null(t->sel);
+    assert_true(cs_column_is_null(cs_dataset_column(t, 1), 0));
+    assert_int_equal(cs_dataset_format(vv, NULL, &s), CS_OK);
+    assert_non_null(strstr(s, "30"));
+    assert_non_null(strstr(s, "(2 rows, 3 columns)"));
+    assert_null(strstr(s, "20"));
+    cs_free_str(eng, s);
+    assert_int_equal(cs_dataset_add(v, "x", cs_dataset_column(t, 0)),
+                     CS_EMISUSE);
+    cs_dataset_free(t);
+    cs_dataset_free(vv);
+    cs_dataset_free(v);
+    cs_engine_free(eng);
+}
+
 /* Building, gathering and formatting fail cleanly at every allocation. */
 static void test_dataset_oom_sweep(void **state)
 {
@@ -203,14 +246,18 @@ static void test_dataset_oom_sweep(void **state)
     for (n = 1; n < 2000; n++) {
         tally t = {0, 0, 0, 0};
         cs_engine *eng;
-        cs_dataset *ds = NULL, *s = NULL;
+        cs_dataset *ds = NULL, *s = NULL, *v = NULL;
         cs_format_options opt = {4, 30, 1};
+        const uint32_t pos[] = {7, 3, 3};
         char *text = NULL;
         int rc;
         t.fail_at = n;
         if (cs_engine_new(tally_alloc, &t, &eng)) continue;
         rc = build(eng, 20, &ds);
         if (!rc) rc = cs_dataset_slice(ds, 2, 9, &s);
+        if (!rc) rc = cs__dataset_view(s, pos, 3, &v);
+        if (!rc && !cs_dataset_column(v, 0)) rc = CS_ENOMEM;
+        if (!rc && !cs_dataset_get(v, "rev")) rc = CS_ENOMEM;
         if (!rc) rc = cs_dataset_format(s, &opt, &text);
         if (!rc) {
             assert_non_null(text);
@@ -219,6 +266,7 @@ static void test_dataset_oom_sweep(void **state)
             assert_int_equal(rc, CS_ENOMEM);
             assert_null(text);
         }
+        cs_dataset_free(v);
         cs_dataset_free(s);
         cs_dataset_free(ds);
         cs_engine_free(eng);
@@ -238,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_dataset_format_aligns_by_display_width),
         cmocka_unit_test(test_dataset_format_elides_rows_and_columns),
         cmocka_unit_test(test_dataset_format_empty),
+        cmocka_unit_test(test_dataset_views_share_columns),
         cmocka_unit_test(test_dataset_oom_sweep),
     };
     return cmocka_run_group_tests_name("dataset", tests, NULL, NULL);
