@@ -10,13 +10,13 @@ LUA      ?= lua5.4
 
 # Debian packages and the pkg-config names they provide.
 DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
-            libutf8proc-dev
-PC_LIBS   = lua5.4 libutf8proc sqlite3
+            libutf8proc-dev libicu-dev
+PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc
 PC_TEST   = cmocka
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null)
-CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 2>/dev/null)
+CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 icu-i18n icu-uc 2>/dev/null)
 TEST_CFLAGS:= $(shell pkg-config --cflags $(PC_TEST) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(PC_TEST) 2>/dev/null)
 # Lua 5.4's C-module folder: Debian's own under /usr, else the one that

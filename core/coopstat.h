@@ -249,6 +249,130 @@ int cs_dataset_format(const cs_dataset *ds, const cs_format_options *opt,
                       char **out);
 
 /* ------------------------------------------------------------------ */
+/* Expressions (expr.c)                                               */
+/* ------------------------------------------------------------------ */
+/* Lua-flavoured expressions over a dataset's columns, compiled once and
+** evaluated a column at a time:
+**   status == 'active' and kind ~= 'THT'      regular_workers + seasonal_workers
+**   revenue_vnd / 1e9     profit_vnd < 0 or profit_vnd == nil
+**   kind in ('HTX', 'THT')     year(founded) >= 2018     `tên cột` + 1
+** Nulls follow SQL's three-valued logic: null in arithmetic or in a
+** comparison gives null; x == nil and x ~= nil test for null; "and"/"or"
+** are Kleene logic.  Integer overflow is an error, never a wrap. */
+typedef struct cs_expr cs_expr;
+
+/* Compiles TEXT against the column names and types of DS (borrowed for
+** the call only).  On CS_OK *OUT is new (cs_expr_free).  On error *OUT
+** is NULL and cs_errmsg() reads "expression 'TEXT': position N: ..."
+** (N 1-based, in characters).  Errors: CS_EPARSE (syntax), CS_ENOTFOUND
+** (unknown column or function), CS_ETYPE (operand types), CS_ENOMEM. */
+int cs_expr_compile(const cs_dataset *ds, const char *text, cs_expr **out);
+void cs_expr_free(cs_expr *e);
+/* The type of the values E produces. */
+cs_type cs_expr_type(const cs_expr *e);
+/* 1 when E is a bare column reference; *INDEX is then its column. */
+int cs_expr_is_column(const cs_expr *e, size_t *index);
+
+/* Evaluates E over every row of DS, which must have the columns E was
+** compiled against (same positions, names and types), into a new column
+** of cs_dataset_nrows(DS) values.  Errors: CS_EOVERFLOW (naming the
+** expression), CS_EINVAL (DS does not match), CS_EINTERRUPT, CS_ENOMEM. */
+int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out);
+
+/* ------------------------------------------------------------------ */
+/* Verbs.  Each returns a new dataset (*OUT, cs_dataset_free) and      */
+/* borrows its inputs; on error *OUT is NULL.                          */
+/* ------------------------------------------------------------------ */
+/* Rows where COND is true (not false, not null): a view.  COND must be
+** a bool expression.  Errors: those of cs_expr_compile/eval. */
+int cs_dataset_filter(const cs_dataset *ds, const char *cond,
+                      cs_dataset **out);
+/* Adds or replaces columns: each EXPRS[i] is "expression as name" (or a
+** bare column name).  A replaced column keeps its position; new ones are
+** appended in order; later expressions see earlier results. */
+int cs_dataset_mutate(const cs_dataset *ds, const char *const *exprs,
+                      size_t n, cs_dataset **out);
+/* Keeps (select) or removes (drop) the named columns; select keeps the
+** order given.  Errors: CS_ENOTFOUND naming the column, CS_EEXIST. */
+int cs_dataset_select(const cs_dataset *ds, const char *const *names,
+                      size_t n, cs_dataset **out);
+int cs_dataset_drop(const cs_dataset *ds, const char *const *names,
+                    size_t n, cs_dataset **out);
+/* Renames FROM[i] to TO[i].  Errors: CS_ENOTFOUND, CS_EEXIST. */
+int cs_dataset_rename(const cs_dataset *ds, const char *const *from,
+                      const char *const *to, size_t n, cs_dataset **out);
+/* The rows of A then those of B, which must have the same column names
+** (in any order: B's are matched by name) and types; int64 with float64
+** gives float64.  Errors: CS_EINVAL naming the column, CS_ETYPE. */
+int cs_dataset_concat(const cs_dataset *a, const cs_dataset *b,
+                      cs_dataset **out);
+
+/* ------------------------------------------------------------------ */
+/* Grouping and aggregation (groupby.c)                               */
+/* ------------------------------------------------------------------ */
+/* Groups DS by the columns KEYS[0..NKEYS) (none: one group of all rows,
+** even when DS is empty) and computes AGGS, each "func(args) [as name]":
+**   count() count(x) count_distinct(x) sum(x) mean(x) wmean(x, w) min(x)
+**   max(x) median(x) quantile(x, q) stddev(x) var(x) first(x) last(x)
+**   share(x)
+** where x and w are expressions.  The result has the keys, then the
+** aggregates in the order given, named by "as" or by their text.  Groups
+** come in the order of their first row.  Aggregates skip nulls; sum,
+** mean, min, max... of a group without non-null values are null;
+** count(x) counts non-nulls, count() rows.  quantile is exact with
+** linear interpolation (R type 7); stddev and var are sample (n - 1).
+** share(x) is the group's sum of x over the sum of x in all of DS.
+** Errors: CS_EPARSE/CS_ENOTFOUND/CS_ETYPE naming the aggregate,
+** CS_EOVERFLOW (an int64 sum), CS_EINTERRUPT, CS_ENOMEM. */
+int cs_dataset_agg(const cs_dataset *ds, const char *const *keys,
+                   size_t nkeys, const char *const *aggs, size_t naggs,
+                   cs_dataset **out);
+/* The distinct combinations of KEYS (all columns when NKEYS is 0), in
+** the order of their first row. */
+int cs_dataset_distinct(const cs_dataset *ds, const char *const *keys,
+                        size_t nkeys, cs_dataset **out);
+/* One row per distinct combination of ROWS, one column per distinct
+** value of COLS (named by the value's text, in order of first
+** appearance), cells the aggregate VALUE (as in cs_dataset_agg) of that
+** cell's rows; a missing cell is 0 for count aggregates, else null. */
+int cs_dataset_pivot(const cs_dataset *ds, const char *const *rows,
+                     size_t nrows, const char *cols, const char *value,
+                     cs_dataset **out);
+
+/* ------------------------------------------------------------------ */
+/* Sorting (sort.c) and joins (join.c)                                */
+/* ------------------------------------------------------------------ */
+typedef enum cs_collation {
+    CS_COLLATE_VI = 0,   /* Vietnamese alphabetical order (ICU) */
+    CS_COLLATE_BYTES     /* UTF-8 byte order */
+} cs_collation;
+
+/* Sorts DS by KEYS, each "name" or "name asc" or "name desc"; stable;
+** nulls last in either direction; strings by COLL.  Returns a view.
+** Errors: CS_ENOTFOUND, CS_EPARSE (a bad key), CS_EINTERRUPT, CS_ENOMEM. */
+int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
+                    size_t nkeys, cs_collation coll, cs_dataset **out);
+
+typedef enum cs_join_how {
+    CS_JOIN_INNER = 0,
+    CS_JOIN_LEFT,
+    CS_JOIN_SEMI,    /* left rows with a match, once each */
+    CS_JOIN_ANTI     /* left rows without a match */
+} cs_join_how;
+
+/* Hash join of LEFT and RIGHT on LKEYS[i] == RKEYS[i] (nulls never
+** match).  Output: left's columns, then right's columns except its keys;
+** a right column whose name is taken gets SUFFIX (NULL: "_right").  Rows
+** come in left order, and for one left row in right order.  Semi and
+** anti joins return left's columns only.  Errors: CS_ENOTFOUND,
+** CS_ETYPE (key types differ: the message names both columns),
+** CS_EEXIST (a suffixed name is still taken), CS_ENOMEM, CS_EINTERRUPT. */
+int cs_dataset_join(const cs_dataset *left, const cs_dataset *right,
+                    const char *const *lkeys, const char *const *rkeys,
+                    size_t nkeys, cs_join_how how, const char *suffix,
+                    cs_dataset **out);
+
+/* ------------------------------------------------------------------ */
 /* Text                                                               */
 /* ------------------------------------------------------------------ */
 /* Display width (terminal cells) of UTF-8 text S[0..LEN); invalid
