@@ -41,6 +41,7 @@
 **   one of only blank lines, is a dataset of 0 columns whatever the
 **   options say.
 */
+#define _DEFAULT_SOURCE   /* madvise(2) */
 #include "csint.h"
 
 #include <errno.h>
@@ -431,6 +432,8 @@ typedef struct reader {
     unsigned char stop[256]; /* bytes that end an unquoted field */
     uint64_t sepmask;        /* the separator in every byte */
     cs_buf scratch;          /* unescaped quoted fields */
+    const char *released;    /* mapped input: pages before this are given
+                                back (NULL: the input is not mapped) */
 } reader;
 
 static int is_na(const reader *r, const char *s, size_t len)
@@ -699,10 +702,17 @@ static size_t scache_slot(const char *s, size_t len)
     return (size_t)(h >> 26) & (SCACHE - 1);
 }
 
+/* Pass 1 stores each value as it goes, in the type the column's values
+** so far allow (SPEC); when a later value rules that type out, the
+** stored values are converted (int64 to float64, which is exact to the
+** same rounding as reading the text as a float) or, for any other
+** change, dropped and the column is read again in pass 2 (RESCAN). */
 typedef struct colinfo {
     size_t name;        /* offset of the NUL-terminated name in names */
     cs_type want;       /* from the schema, or 0 */
     cs_type type;       /* the final type */
+    cs_type spec;       /* the type being stored in pass 1, 0 before */
+    int rescan;         /* pass 2 must read this column */
     unsigned flags;
     cs_column *col;
     scache *cache;      /* string columns: SCACHE entries */
@@ -717,9 +727,8 @@ typedef struct job {
     cs_buf tmp;
     uint32_t *tab;      /* name hash table: index+1, 0 empty */
     size_t ntab;
-    scache *caches;
-    size_t ncaches;
-    size_t nrows;
+    size_t nrows;       /* rows read so far, then in all */
+    size_t nrescan;     /* columns pass 2 must read */
 } job;
 
 static const char *colname(const job *j, size_t i)
@@ -929,66 +938,210 @@ static int type_error(const job *j, const field *f, size_t ci, cs_type t,
                      colname(j, ci), extra);
 }
 
-/* Pass 1 on one value: checks it and narrows its column's type. */
+/* A value as pass 1 parsed it, for storing without parsing again. */
+typedef struct parsed {
+    int num;            /* NUM_* */
+    int64_t iv;
+    double dv;
+    int b;
+    int32_t d;
+} parsed;
+
+/* The type a column's flags allow, in the order of preference. */
+static cs_type best_type(unsigned fl)
+{
+    if (fl & CAN_BOOL) return CS_TYPE_BOOL;
+    if (fl & CAN_DATE) return CS_TYPE_DATE;
+    if (fl & CAN_INT) return CS_TYPE_I64;
+    if (fl & CAN_FLOAT) return CS_TYPE_F64;
+    return CS_TYPE_STR;
+}
+
+/* Appends the string F to the string column of C, through C's cache of
+** recent raw values. */
+static int store_str(cs_engine *eng, colinfo *c, const field *f)
+{
+    cs_column *col = c->col;
+    scache *e;
+    int rc;
+    if (!f->len || f->escaped) return cs_column_push_str(col, f->s, f->len);
+    if (!c->cache) {
+        c->cache = cs__alloc(eng, SCACHE * sizeof *c->cache);
+        if (!c->cache) return cs__oom(eng);
+        memset(c->cache, 0, SCACHE * sizeof *c->cache);
+    }
+    e = &c->cache[scache_slot(f->s, f->len)];
+    if (e->len == f->len && memcmp(e->p, f->s, f->len) == 0) {
+        if (col->len < col->cap) {
+            CS__PUT(col, uint32_t, e->code);
+            return CS_OK;
+        }
+        return cs__column_push_code(col, e->code);
+    }
+    rc = cs_column_push_str(col, f->s, f->len);
+    if (rc) return rc;
+    e->p = f->s;
+    e->len = f->len;
+    e->code = ((const uint32_t *)col->data)[col->len - 1];
+    return CS_OK;
+}
+
+#define STORE(col, ctype, v, push)                                       \
+    do {                                                                 \
+        if ((col)->len < (col)->cap) {                                   \
+            CS__PUT(col, ctype, v);                                      \
+            return CS_OK;                                                \
+        }                                                                \
+        return push(col, v);                                             \
+    } while (0)
+
+/* Appends F, parsed as P, to C's column as a value of type T. */
+static int store(cs_engine *eng, colinfo *c, cs_type t, const field *f,
+                 const parsed *p)
+{
+    cs_column *col = c->col;
+    switch (t) {
+    case CS_TYPE_I64: STORE(col, int64_t, p->iv, cs_column_push_i64);
+    case CS_TYPE_F64:
+        STORE(col, double, p->num == NUM_INT ? (double)p->iv : p->dv,
+              cs_column_push_f64);
+    case CS_TYPE_BOOL: STORE(col, uint8_t, (uint8_t)p->b, cs_column_push_bool);
+    case CS_TYPE_DATE: STORE(col, int32_t, p->d, cs_column_push_date);
+    case CS_TYPE_STR: return store_str(eng, c, f);
+    }
+    return CS_OK;
+}
+
+/* Turns C's stored int64 values into float64 ones, in place. */
+static void widen_to_float(colinfo *c)
+{
+    cs_column *col = c->col;
+    int64_t *iv = col->data;
+    double *dv = col->data;
+    size_t i;
+    for (i = 0; i < col->len; i++) dv[i] = (double)iv[i];
+    col->type = CS_TYPE_F64;
+    c->spec = CS_TYPE_F64;
+}
+
+/* Starts storing C as type T: LEAD nulls come before the first value. */
+static int start_column(job *j, colinfo *c, cs_type t, size_t lead)
+{
+    size_t i;
+    int rc = cs_column_new(j->r.eng, t, &c->col);
+    if (rc) return rc;
+    c->spec = t;
+    for (i = 0; i < lead; i++) {
+        rc = cs_column_push_null(c->col);
+        if (rc) return rc;
+    }
+    return CS_OK;
+}
+
+/* Pass 1 on one value: checks it, narrows its column's type and stores
+** it (see colinfo). */
 static int check_field(job *j, size_t ci, const field *f)
 {
     const reader *r = &j->r;
     colinfo *c = &j->cols[ci];
     unsigned fl = c->flags;
-    int64_t iv;
-    double dv;
-    int32_t d;
-    int b, k, rc;
+    cs_type t;
+    parsed p;
+    int rc;
 
     if (f->hi) {
         rc = check_utf8(r, f, ci + 1, colname(j, ci));
         if (rc) return rc;
     }
-    if (is_null(r, f)) return CS_OK;
+    if (is_null(r, f)) {
+        if (c->spec) return cs_column_push_null(c->col);
+        return CS_OK;
+    }
+    p.num = NUM_NONE;
     if (c->want) {
+        int ok = 0;
         switch (c->want) {
         case CS_TYPE_STR:
-            return CS_OK;
+            ok = 1;
+            break;
         case CS_TYPE_I64:
-            k = parse_number(f->s, f->len, r->decimal, r->thousands, &iv,
-                             &dv);
-            if (k == NUM_INT) return CS_OK;
-            return type_error(j, f, ci, CS_TYPE_I64,
-                              k == NUM_BIG ? " (out of range)" : "");
+            p.num = parse_number(f->s, f->len, r->decimal, r->thousands,
+                                 &p.iv, &p.dv);
+            if (p.num != NUM_INT)
+                return type_error(j, f, ci, CS_TYPE_I64,
+                                  p.num == NUM_BIG ? " (out of range)" : "");
+            ok = 1;
+            break;
         case CS_TYPE_F64:
-            k = parse_number(f->s, f->len, r->decimal, r->thousands, &iv,
-                             &dv);
-            if (k != NUM_NONE || parse_special(f->s, f->len, &dv))
-                return CS_OK;
+            p.num = parse_number(f->s, f->len, r->decimal, r->thousands,
+                                 &p.iv, &p.dv);
+            ok = p.num != NUM_NONE || parse_special(f->s, f->len, &p.dv);
             break;
         case CS_TYPE_BOOL:
-            if (parse_bool(f->s, f->len, &b)) return CS_OK;
+            ok = parse_bool(f->s, f->len, &p.b);
             break;
         case CS_TYPE_DATE:
-            if (parse_date(f->s, f->len, r->date_format, &d)) return CS_OK;
+            ok = parse_date(f->s, f->len, r->date_format, &p.d);
             break;
         }
-        return type_error(j, f, ci, c->want, "");
+        if (!ok) return type_error(j, f, ci, c->want, "");
+        if (!c->spec && (rc = start_column(j, c, c->want, j->nrows)))
+            return rc;
+        return store(r->eng, c, c->want, f, &p);
     }
     if (fl & (CAN_INT | CAN_FLOAT)) {
-        k = parse_number(f->s, f->len, r->decimal, r->thousands, &iv, &dv);
-        if (k == NUM_FLOAT)
+        p.num = parse_number(f->s, f->len, r->decimal, r->thousands, &p.iv,
+                             &p.dv);
+        if (p.num == NUM_FLOAT)
             fl &= ~(unsigned)CAN_INT;
-        else if (k != NUM_INT)
+        else if (p.num != NUM_INT)
             fl &= ~(unsigned)(CAN_INT | CAN_FLOAT);
     }
-    if ((fl & CAN_BOOL) && !parse_bool(f->s, f->len, &b))
+    if ((fl & CAN_BOOL) && !parse_bool(f->s, f->len, &p.b))
         fl &= ~(unsigned)CAN_BOOL;
-    if ((fl & CAN_DATE) && !parse_date(f->s, f->len, r->date_format, &d))
+    if ((fl & CAN_DATE) && !parse_date(f->s, f->len, r->date_format, &p.d))
         fl &= ~(unsigned)CAN_DATE;
     c->flags = fl | SEEN;
-    return CS_OK;
+    if (c->rescan) return CS_OK;
+    t = best_type(fl);
+    if (!c->spec) {
+        rc = start_column(j, c, t, j->nrows);
+        if (rc) return rc;
+    } else if (t != c->spec) {
+        if (c->spec == CS_TYPE_I64 && t == CS_TYPE_F64) {
+            widen_to_float(c);
+        } else {
+            /* The stored values cannot become T: read the column again. */
+            cs_column_release(c->col);
+            c->col = NULL;
+            c->spec = 0;
+            c->rescan = 1;
+            j->nrescan++;
+            return CS_OK;
+        }
+    }
+    return store(r->eng, c, t, f, &p);
+}
+
+/* A mapped file's pages stay resident once read, doubling the memory a
+** large read holds; pass 1 gives back what it has read, in steps of
+** RELEASE_STEP bytes.  Pages read again later (pass 2, messages) are
+** faulted back in from the page cache. */
+#define RELEASE_STEP ((size_t)64 << 20)
+
+static void release_read(reader *r)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), n;
+    if (!r->released || (size_t)(r->p - r->released) < RELEASE_STEP) return;
+    n = (size_t)(r->p - r->released) / page * page;
+    madvise((void *)(uintptr_t)r->released, n, MADV_DONTNEED);
+    r->released += n;
 }
 
 static int pass1(job *j)
 {
     reader *r = &j->r;
-    size_t nrows = 0, tick = 0;
+    size_t tick = 0;
     field f;
     int rc;
 
@@ -1011,75 +1164,51 @@ static int pass1(job *j)
                              k == 1 ? "" : "s",
                              j->o->header ? "header" : "first row",
                              j->ncols);
-        nrows++;
+        j->nrows++;
         if (++tick == CS_INTERRUPT_STRIDE) {
             tick = 0;
             rc = cs__check_interrupt(r->eng);
             if (rc) return rc;
+            release_read(r);
         }
     }
-    j->nrows = nrows;
     return CS_OK;
 }
 
-/* Pass 2 on one value, which pass 1 has checked.  Columns were reserved
-** to the row count, so values go straight into their arrays. */
-static int push_field(const reader *r, const colinfo *c, const field *f)
+/* Pass 2 on one value of a column being read again, which pass 1 has
+** checked.  Columns were reserved to the row count. */
+static int push_field(const reader *r, colinfo *c, const field *f)
 {
-    cs_column *col = c->col;
-    int64_t iv;
-    double dv;
-    int32_t d;
-    int b, k, rc;
+    parsed p;
+    int ok = 0;
 
-    if (is_null(r, f)) return cs_column_push_null(col);
-    if (col->len >= col->cap)
+    if (is_null(r, f)) return cs_column_push_null(c->col);
+    if (c->col->len >= c->col->cap)
         return error_at(r, CS_EPARSE, f->at, "input changed while being read");
     switch (c->type) {
     case CS_TYPE_STR:
-        if (f->len && !f->escaped) {
-            scache *e = &c->cache[scache_slot(f->s, f->len)];
-            if (e->len == f->len && memcmp(e->p, f->s, f->len) == 0) {
-                CS__PUT(col, uint32_t, e->code);
-                return CS_OK;
-            }
-            rc = cs_column_push_str(col, f->s, f->len);
-            if (rc) return rc;
-            e->p = f->s;
-            e->len = f->len;
-            e->code = ((const uint32_t *)col->data)[col->len - 1];
-            return CS_OK;
-        }
-        return cs_column_push_str(col, f->s, f->len);
+        ok = 1;
+        break;
     case CS_TYPE_I64:
-        if (parse_number(f->s, f->len, r->decimal, r->thousands, &iv, &dv) ==
-            NUM_INT) {
-            CS__PUT(col, int64_t, iv);
-            return CS_OK;
-        }
+        p.num = parse_number(f->s, f->len, r->decimal, r->thousands, &p.iv,
+                             &p.dv);
+        ok = p.num == NUM_INT;
         break;
     case CS_TYPE_F64:
-        k = parse_number(f->s, f->len, r->decimal, r->thousands, &iv, &dv);
-        if (k == NUM_INT) dv = (double)iv;
-        if (k != NUM_NONE || parse_special(f->s, f->len, &dv)) {
-            CS__PUT(col, double, dv);
-            return CS_OK;
-        }
+        p.num = parse_number(f->s, f->len, r->decimal, r->thousands, &p.iv,
+                             &p.dv);
+        ok = p.num != NUM_NONE || parse_special(f->s, f->len, &p.dv);
         break;
     case CS_TYPE_BOOL:
-        if (parse_bool(f->s, f->len, &b)) {
-            CS__PUT(col, uint8_t, (uint8_t)b);
-            return CS_OK;
-        }
+        ok = parse_bool(f->s, f->len, &p.b);
         break;
     case CS_TYPE_DATE:
-        if (parse_date(f->s, f->len, r->date_format, &d)) {
-            CS__PUT(col, int32_t, d);
-            return CS_OK;
-        }
+        ok = parse_date(f->s, f->len, r->date_format, &p.d);
         break;
     }
-    return error_at(r, CS_EPARSE, f->at, "value changed while being read");
+    if (!ok)
+        return error_at(r, CS_EPARSE, f->at, "value changed while being read");
+    return store(r->eng, c, c->type, f, &p);
 }
 
 static int pass2(job *j)
@@ -1098,8 +1227,10 @@ static int pass2(job *j)
             if (k >= j->ncols)
                 return error_at(r, CS_EPARSE, f.at, "input changed while "
                                  "being read");
-            rc = push_field(r, &j->cols[k], &f);
-            if (rc) return rc;
+            if (j->cols[k].rescan) {
+                rc = push_field(r, &j->cols[k], &f);
+                if (rc) return rc;
+            }
             k++;
         }
         if (k != j->ncols)
@@ -1200,7 +1331,8 @@ static int setup_na(reader *r, const ropts *o)
 }
 
 static int parse_text(cs_engine *eng, const char *buf, size_t len,
-                      const char *name, const ropts *o, cs_dataset **out)
+                      int mapped, const char *name, const ropts *o,
+                      cs_dataset **out)
 {
     job j;
     reader *r = &j.r;
@@ -1250,6 +1382,7 @@ static int parse_text(cs_engine *eng, const char *buf, size_t len,
     r->p = start;
     r->end = end;
     r->start = start;
+    r->released = mapped && !o->iconv_name ? buf : NULL;
 
     rc = o->header ? read_header(&j) : default_names(&j);
     if (rc) goto done;
@@ -1271,30 +1404,22 @@ static int parse_text(cs_engine *eng, const char *buf, size_t len,
     for (i = 0; i < j.ncols; i++) {
         colinfo *c = &j.cols[i];
         c->type = final_type(c);
-        if (c->type == CS_TYPE_STR) j.ncaches += SCACHE;
+        if (c->spec) continue;      /* stored by pass 1 */
         rc = cs_column_new(eng, c->type, &c->col);
+        if (!rc) rc = cs_column_reserve(c->col, j.nrows);
         if (rc) goto done;
-        rc = cs_column_reserve(c->col, j.nrows);
-        if (rc) goto done;
-    }
-    if (j.ncaches) {
-        size_t bytes, k = 0;
-        if (!cs__mul_ok(j.ncaches, sizeof *j.caches, &bytes) ||
-            (j.caches = cs__alloc(eng, bytes)) == NULL) {
-            j.ncaches = 0;
-            rc = cs__oom(eng);
-            goto done;
+        if (!c->rescan) {           /* every value was null */
+            size_t k;
+            for (k = 0; k < j.nrows && !rc; k++)
+                rc = cs_column_push_null(c->col);
+            if (rc) goto done;
         }
-        memset(j.caches, 0, bytes);
-        for (i = 0; i < j.ncols; i++)
-            if (j.cols[i].type == CS_TYPE_STR) {
-                j.cols[i].cache = j.caches + k;
-                k += SCACHE;
-            }
     }
-    r->p = data;
-    rc = pass2(&j);
-    if (rc) goto done;
+    if (j.nrescan) {
+        r->p = data;
+        rc = pass2(&j);
+        if (rc) goto done;
+    }
 
     rc = cs_dataset_new(eng, &ds);
     if (rc) goto done;
@@ -1304,10 +1429,12 @@ static int parse_text(cs_engine *eng, const char *buf, size_t len,
     }
 
 done:
-    for (i = 0; i < j.ncols; i++) cs_column_release(j.cols[i].col);
+    for (i = 0; i < j.ncols; i++) {
+        cs_column_release(j.cols[i].col);
+        cs__free(eng, j.cols[i].cache, SCACHE * sizeof *j.cols[i].cache);
+    }
     cs__free(eng, j.cols, j.capcols * sizeof *j.cols);
     cs__free(eng, j.tab, j.ntab * sizeof *j.tab);
-    cs__free(eng, j.caches, j.ncaches * sizeof *j.caches);
     cs__free(eng, r->nalen, r->nna * sizeof *r->nalen);
     cs__buf_free(&r->scratch);
     cs__buf_free(&j.tmp);
@@ -1331,7 +1458,7 @@ int cs_csv_read_buffer(cs_engine *eng, const char *buf, size_t len,
     rc = load_options(eng, opt, &o);
     if (rc) return rc;
     if (!buf && len) return cs__error(eng, CS_EINVAL, "no buffer to read");
-    return parse_text(eng, buf ? buf : "", len, name ? name : "<buffer>",
+    return parse_text(eng, buf ? buf : "", len, 0, name ? name : "<buffer>",
                       &o, out);
 }
 
@@ -1401,14 +1528,15 @@ int cs_csv_read(cs_engine *eng, const char *path, const cs_csv_options *opt,
         if (map == MAP_FAILED)
             return cs__error(eng, CS_EIO, "%s: cannot map: %s", path,
                              errno_text(e, eb));
-        rc = parse_text(eng, map, size, path, &o, out);
+        madvise(map, size, MADV_SEQUENTIAL);
+        rc = parse_text(eng, map, size, 1, path, &o, out);
         munmap(map, size);
         return rc;
     }
     cs__buf_init(&b, eng);
     rc = slurp(eng, fd, path, &b);
     close(fd);
-    if (!rc) rc = parse_text(eng, b.p ? b.p : "", b.len, path, &o, out);
+    if (!rc) rc = parse_text(eng, b.p ? b.p : "", b.len, 0, path, &o, out);
     cs__buf_free(&b);
     return rc;
 }

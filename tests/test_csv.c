@@ -606,6 +606,61 @@ static void test_csv_megabyte_field(void **state)
     free_engine(eng, &t);
 }
 
+/* A column's type can change at its last row: values stored before the
+** change are converted (int64 to float64) or read again (anything to
+** string), and leading nulls precede the first value in every case. */
+static void test_csv_type_changes_late_in_the_file(void **state)
+{
+    tally t;
+    cs_engine *eng = new_engine(&t);
+    size_t n = 20000, i, len = 0;
+    char *in = malloc(n * 64 + 64);
+    cs_dataset *ds;
+    cs_value v;
+    (void)state;
+    assert_non_null(in);
+    len += (size_t)sprintf(in, "i_to_s,i_to_f,nulls_then_d,d_to_s,b_to_s,i\n");
+    for (i = 0; i < n; i++) {
+        int last = i == n - 1;
+        len += (size_t)sprintf(in + len, "%s,%s,%s,%s,%s,%zu\n",
+                               last ? "x" : "12",
+                               last ? "0.5" : "9007199254740993",
+                               i < n / 2 ? "" : "2023-06-30",
+                               last ? "2023-02-30" : "2023-01-01",
+                               last ? "yes" : "true", i);
+    }
+    assert_int_equal(cs_csv_read_buffer(eng, in, len, "late", NULL, &ds),
+                     CS_OK);
+    assert_int_equal(cs_dataset_nrows(ds), n);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 0)), CS_TYPE_STR);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 1)), CS_TYPE_F64);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 2)), CS_TYPE_DATE);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 3)), CS_TYPE_STR);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 4)), CS_TYPE_STR);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 5)), CS_TYPE_I64);
+    cs_column_get(cs_dataset_column(ds, 0), 0, &v);
+    assert_string_equal(v.u.s.p, "12");
+    cs_column_get(cs_dataset_column(ds, 0), n - 1, &v);
+    assert_string_equal(v.u.s.p, "x");
+    /* 2^53 + 1 becomes the double strtod would give: 2^53. */
+    cs_column_get(cs_dataset_column(ds, 1), 0, &v);
+    assert_true(v.u.f == 9007199254740992.0);
+    cs_column_get(cs_dataset_column(ds, 1), n - 1, &v);
+    assert_true(v.u.f == 0.5);
+    assert_int_equal(cs_column_nulls(cs_dataset_column(ds, 2)), n / 2);
+    assert_true(cs_column_is_null(cs_dataset_column(ds, 2), n / 2 - 1));
+    assert_false(cs_column_is_null(cs_dataset_column(ds, 2), n / 2));
+    cs_column_get(cs_dataset_column(ds, 3), 5, &v);
+    assert_string_equal(v.u.s.p, "2023-01-01");
+    cs_column_get(cs_dataset_column(ds, 4), 5, &v);
+    assert_string_equal(v.u.s.p, "true");
+    cs_column_get(cs_dataset_column(ds, 5), n - 1, &v);
+    assert_int_equal(v.u.i, (int64_t)(n - 1));
+    cs_dataset_free(ds);
+    free(in);
+    free_engine(eng, &t);
+}
+
 static void test_csv_nfc_gives_one_dictionary_code(void **state)
 {
     tally t;
@@ -1292,7 +1347,8 @@ static void test_csv_read_oom_sweep(void **state)
         "name,n,x,ok,day,tax_code\n"
         "La\xCC\xA3" "c So\xCC\x9Bn,1,2.5,true,2024-01-01,0123\n"
         "\"q\"\"x\",NA,,false,,456\n"
-        "\"multi\nline\",3,1e5,TRUE,1999-12-31,\n";
+        "\"multi\nline\",3,1e5,TRUE,1999-12-31,\n"
+        "x,4,5,maybe,2000-02-30,7\n";   /* late changes: rescan */
     static const char cp[] = "t\xEAn;n\nLa\xF2" "c;1,5\n";
     tally t;
     cs_engine *eng = new_engine(&t);
@@ -1395,6 +1451,7 @@ int main(void)
         cmocka_unit_test(test_csv_floats_round_trip_exactly),
         cmocka_unit_test(test_csv_write_file_round_trip),
         cmocka_unit_test(test_csv_failed_write_leaves_no_file),
+        cmocka_unit_test(test_csv_type_changes_late_in_the_file),
         cmocka_unit_test(test_csv_read_oom_sweep),
         cmocka_unit_test(test_csv_write_oom_sweep),
     };
