@@ -390,7 +390,8 @@ typedef struct cs_csv_options {
     char decimal;             /* '.' (default) or ',' */
     char thousands;           /* 0 (default), '.', ',' or ' ' */
     int header;               /* 1 (default): first row names columns */
-    const char *const *na;    /* extra null markers; NULL = {"NA"} */
+    const char *const *na;    /* null markers besides the unquoted empty
+                                 field, replacing the default {"NA"} */
     size_t nna;
     const char *date_format;  /* NULL = ISO YYYY-MM-DD; e.g. "%d/%m/%Y" */
     const char *encoding;     /* NULL/"utf-8", "cp1258", "tcvn3" */

@@ -350,7 +350,8 @@ static int load_options(cs_engine *eng, const cs_csv_options *opt,
     if (o->sep && !is_sep(o->sep))
         return cs__error(eng, CS_EINVAL,
                          "option 'sep': must be ',', ';', '\\t' or '|' "
-                         "(or 0 to detect), not %s", show_char(o->sep, b));
+                         "(or left out to detect it), not %s",
+                         show_char(o->sep, b));
     if (o->decimal != '.' && o->decimal != ',')
         return cs__error(eng, CS_EINVAL,
                          "option 'decimal': must be '.' or ',', not %s",
@@ -904,19 +905,19 @@ static int apply_schema(job *j)
         colinfo *c;
         if (!cs_utf8_valid(nm, len, &bad))
             return cs__error(eng, CS_EINVAL,
-                             "option 'schema_names': '%s' is not valid "
+                             "option 'schema': '%s' is not valid "
                              "UTF-8", show_value(nm, bad, b));
         rc = cs__nfc(eng, nm, len, &j->tmp);
         if (rc) return rc;
         slot = tab_slot(j, j->tmp.p, j->tmp.len);
         if (!*slot)
             return cs__error(eng, CS_EINVAL,
-                             "option 'schema_names': %s has no column '%s'",
+                             "option 'schema': %s has no column '%s'",
                              j->r.name, show_value(nm, len, b));
         c = &j->cols[*slot - 1];
         if (c->want)
             return cs__error(eng, CS_EINVAL,
-                             "option 'schema_names': column '%s' is given "
+                             "option 'schema': column '%s' is given "
                              "twice", show_value(nm, len, b));
         c->want = o->schema_types[i];
     }

@@ -95,7 +95,18 @@ int cs_dataset_add(cs_dataset *ds, const char *name, cs_column *col)
         ds->cols = cols;
         ds->capcols = ncap;
     }
-    copy = cs__strndup(ds->eng, name, strlen(name));
+    if (cs__is_ascii(name, strlen(name))) {
+        copy = cs__strndup(ds->eng, name, strlen(name));
+    } else {
+        /* Names are NFC, like the text in columns. */
+        cs_buf b;
+        int rc;
+        cs__buf_init(&b, ds->eng);
+        rc = cs__nfc(ds->eng, name, strlen(name), &b);
+        copy = rc ? NULL : cs__strndup(ds->eng, b.p, b.len);
+        cs__buf_free(&b);
+        if (rc) return rc;
+    }
     if (!copy) return cs__oom(ds->eng);
     col->frozen = 1;
     cs__buf_free(&col->scratch);
@@ -139,10 +150,19 @@ cs_column *cs_dataset_column(const cs_dataset *ds, size_t i)
 
 ptrdiff_t cs_dataset_find(const cs_dataset *ds, const char *name)
 {
-    size_t i;
-    for (i = 0; i < ds->ncols; i++)
-        if (strcmp(ds->names[i], name) == 0) return (ptrdiff_t)i;
-    return -1;
+    size_t i, len = strlen(name);
+    cs_buf b;
+    ptrdiff_t found = -1;
+    /* Names are stored in NFC; a name typed decomposed still finds its
+    ** column.  Without memory for that, the name is compared as given. */
+    cs__buf_init(&b, ds->eng);
+    if (!cs__is_ascii(name, len) && cs_utf8_valid(name, len, NULL) &&
+        cs__nfc(ds->eng, name, len, &b) == CS_OK)
+        name = b.p;
+    for (i = 0; i < ds->ncols && found < 0; i++)
+        if (strcmp(ds->names[i], name) == 0) found = (ptrdiff_t)i;
+    cs__buf_free(&b);
+    return found;
 }
 
 cs_column *cs_dataset_get(const cs_dataset *ds, const char *name)

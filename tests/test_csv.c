@@ -320,7 +320,7 @@ static const csv_case schema_cases[] = {
     {.name = "schema name not in header",
      .input = "a\n1\n", .schema_names = {"nope"},
      .schema_types = {CS_TYPE_I64}, .nschema = 1, .rc = CS_EINVAL,
-     .msg = "option 'schema_names': t.csv has no column 'nope'"},
+     .msg = "option 'schema': t.csv has no column 'nope'"},
     {.name = "header only takes the schema types",
      .input = "a,b,c\n", .schema_names = {"c", "a"},
      .schema_types = {CS_TYPE_DATE, CS_TYPE_I64}, .nschema = 2,

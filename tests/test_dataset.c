@@ -63,6 +63,19 @@ static void test_dataset_add_find_and_errors(void **state)
     assert_string_equal(cs_dataset_colname(ds, 1), "members");
     assert_int_equal(cs_dataset_find(ds, "rev"), 2);
     assert_int_equal(cs_dataset_find(ds, "nope"), -1);
+    /* Names are NFC: one typed decomposed finds the composed one. */
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &c), CS_OK);
+    assert_int_equal(cs_column_push_i64(c, 1), CS_OK);
+    assert_int_equal(cs_column_push_i64(c, 2), CS_OK);
+    assert_int_equal(cs_column_push_i64(c, 3), CS_OK);
+    assert_int_equal(cs_column_push_i64(c, 4), CS_OK);
+    assert_int_equal(cs_column_push_i64(c, 5), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "th\xC3\xA0nh vi\xC3\xAAn", c), CS_OK);
+    cs_column_release(c);
+    assert_int_equal(cs_dataset_find(ds, "tha\xCC\x80nh vie\xCC\x82n"), 3);
+    assert_int_equal(cs_dataset_add(ds, "tha\xCC\x80nh vie\xCC\x82n",
+                                    cs_dataset_column(ds, 3)), CS_EEXIST);
+    assert_string_equal(cs_dataset_colname(ds, 3), "th\xC3\xA0nh vi\xC3\xAAn");
     assert_null(cs_dataset_get(ds, "membres"));
     assert_non_null(strstr(cs_errmsg(eng), "'membres'"));
     assert_non_null(strstr(cs_errmsg(eng), "district, members, rev"));
@@ -73,7 +86,7 @@ static void test_dataset_add_find_and_errors(void **state)
     assert_non_null(strstr(cs_errmsg(eng), "1 rows, the dataset has 5"));
     assert_int_equal(cs_dataset_add(ds, "rev", c), CS_EEXIST);
     assert_int_equal(cs_dataset_add(ds, "", c), CS_EINVAL);
-    assert_int_equal(cs_dataset_ncols(ds), 3);
+    assert_int_equal(cs_dataset_ncols(ds), 4);
     cs_column_release(c);
     cs_dataset_free(ds);
     cs_engine_free(eng);

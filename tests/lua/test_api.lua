@@ -595,6 +595,12 @@ section("read_csv options and errors", function()
   eq(#st, 2, "read_csv_string rows")
   eq(st.x:sum(), 3, "read_csv_string values")
   raises("mytext", cs.read_csv_string, "a,b\n1\n", nil, "mytext")
+
+  -- Column names are NFC: a name typed decomposed finds its column.
+  local vn = cs.dataset({ ["tha\u{300}nh vie\u{302}n"] = { 1, 2 } })
+  eq(vn:names()[1], "th\u{E0}nh vi\u{EA}n", "names are stored NFC")
+  eq(vn:col("tha\u{300}nh vie\u{302}n"):sum(), 3, "decomposed name finds it")
+  eq(vn["th\u{E0}nh vi\u{EA}n"]:sum(), 3, "composed name finds it")
 end)
 
 -----------------------------------------------------------------------
