@@ -258,14 +258,41 @@ int cs_dataset_format(const cs_dataset *ds, const cs_format_options *opt,
 **   kind in ('HTX', 'THT')     year(founded) >= 2018     `tên cột` + 1
 ** Nulls follow SQL's three-valued logic: null in arithmetic or in a
 ** comparison gives null; x == nil and x ~= nil test for null; "and"/"or"
-** are Kleene logic.  Integer overflow is an error, never a wrap. */
+** are Kleene logic.  Integer overflow is an error, never a wrap.
+**
+** Names: identifiers (ASCII letters, digits, _ and any non-ASCII UTF-8,
+** NFC-normalised) or `backquoted`; a name followed by '(' is a function.
+** Literals: int64 (too large: an error), float (1e9, .5, 1.), '...' or
+** "..." with \\ \' \" \n \t \r, true, false, nil.  Precedence as in Lua:
+** or < and < comparisons, in, not in < .. (right) < + - < * / // % <
+** unary not, - < ^ (right; -2^2 == -4).  != is accepted for ~=.
+** Types: int64 with int64 gives int64 for + - * // %; "/" and "^" give
+** float64; int64 mixed with float64 widens.  // and % floor as in Lua,
+** but an int64 // or % by zero gives null (floats follow IEEE: inf,
+** nan).  int64 and float64 compare exactly (even beyond 2^53); strings
+** compare by bytes; dates compare with dates or with a 'YYYY-MM-DD'
+** literal; bools only with == and ~=.  ".." joins strings, numbers (as
+** Lua's tostring) and dates (ISO).  x in (...) takes literals: null
+** when x is null, true when found, else null when the list holds nil,
+** else false.  nil alone has no type: it may be compared with == and ~=,
+** listed in "in", or be an argument of if/coalesce.
+** Functions: abs(x); round(x [, digits]) (halves away from zero; digits
+** an integer literal in -18..18; the type of x); floor(x), ceil(x)
+** (int64: out of range is CS_EOVERFLOW); coalesce(a, ...) (the first
+** non-null); if(cond, a, b) (a null cond picks b); year(d), month(d),
+** day(d) (int64); lower(s), upper(s) (per code point, Vietnamese
+** included); len(s) (code points); date('YYYY-MM-DD').  Every argument
+** of if and coalesce is evaluated, so an overflow in a branch not taken
+** is still an error.  String functions and comparisons run once per
+** distinct dictionary value. */
 typedef struct cs_expr cs_expr;
 
 /* Compiles TEXT against the column names and types of DS (borrowed for
 ** the call only).  On CS_OK *OUT is new (cs_expr_free).  On error *OUT
 ** is NULL and cs_errmsg() reads "expression 'TEXT': position N: ..."
 ** (N 1-based, in characters).  Errors: CS_EPARSE (syntax), CS_ENOTFOUND
-** (unknown column or function), CS_ETYPE (operand types), CS_ENOMEM. */
+** (unknown column or function), CS_ETYPE (operand types), CS_EENCODING
+** (invalid UTF-8), CS_ENOMEM. */
 int cs_expr_compile(const cs_dataset *ds, const char *text, cs_expr **out);
 void cs_expr_free(cs_expr *e);
 /* The type of the values E produces. */
@@ -275,8 +302,10 @@ int cs_expr_is_column(const cs_expr *e, size_t *index);
 
 /* Evaluates E over every row of DS, which must have the columns E was
 ** compiled against (same positions, names and types), into a new column
-** of cs_dataset_nrows(DS) values.  Errors: CS_EOVERFLOW (naming the
-** expression), CS_EINVAL (DS does not match), CS_EINTERRUPT, CS_ENOMEM. */
+** of cs_dataset_nrows(DS) values (release it with cs_column_release;
+** when E is a bare column of a dense DS it is that column, frozen, with
+** a new reference).  Errors: CS_EOVERFLOW (naming the expression and
+** the row), CS_EINVAL (DS does not match), CS_EINTERRUPT, CS_ENOMEM. */
 int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out);
 
 /* ------------------------------------------------------------------ */
@@ -287,18 +316,26 @@ int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out);
 ** a bool expression.  Errors: those of cs_expr_compile/eval. */
 int cs_dataset_filter(const cs_dataset *ds, const char *cond,
                       cs_dataset **out);
-/* Adds or replaces columns: each EXPRS[i] is "expression as name" (or a
-** bare column name).  A replaced column keeps its position; new ones are
-** appended in order; later expressions see earlier results. */
+/* Adds or replaces columns: each EXPRS[i] is "expression as name" (the
+** last " as " outside quotes and parentheses; the name may be
+** backquoted); without "as" the column is named by the expression's
+** text.  A replaced column keeps its position; new ones are appended in
+** order; later expressions see earlier results.  The result is dense
+** (a view's columns are gathered).  Errors: those of cs_expr_compile and
+** cs_expr_eval; CS_EPARSE for a missing name. */
 int cs_dataset_mutate(const cs_dataset *ds, const char *const *exprs,
                       size_t n, cs_dataset **out);
 /* Keeps (select) or removes (drop) the named columns; select keeps the
-** order given.  Errors: CS_ENOTFOUND naming the column, CS_EEXIST. */
+** order given.  These and rename share DS's columns (a view stays a view
+** of the same rows).  Errors: CS_ENOTFOUND naming the column, CS_EEXIST
+** (select naming a column twice). */
 int cs_dataset_select(const cs_dataset *ds, const char *const *names,
                       size_t n, cs_dataset **out);
 int cs_dataset_drop(const cs_dataset *ds, const char *const *names,
                     size_t n, cs_dataset **out);
-/* Renames FROM[i] to TO[i].  Errors: CS_ENOTFOUND, CS_EEXIST. */
+/* Renames FROM[i] to TO[i], all at once (so names may be swapped).
+** Errors: CS_ENOTFOUND, CS_EEXIST (a name would be taken twice),
+** CS_EINVAL (a column renamed twice, an empty name), CS_EENCODING. */
 int cs_dataset_rename(const cs_dataset *ds, const char *const *from,
                       const char *const *to, size_t n, cs_dataset **out);
 /* The rows of A then those of B, which must have the same column names
@@ -315,26 +352,46 @@ int cs_dataset_concat(const cs_dataset *a, const cs_dataset *b,
 **   count() count(x) count_distinct(x) sum(x) mean(x) wmean(x, w) min(x)
 **   max(x) median(x) quantile(x, q) stddev(x) var(x) first(x) last(x)
 **   share(x)
-** where x and w are expressions.  The result has the keys, then the
-** aggregates in the order given, named by "as" or by their text.  Groups
-** come in the order of their first row.  Aggregates skip nulls; sum,
-** mean, min, max... of a group without non-null values are null;
-** count(x) counts non-nulls, count() rows.  quantile is exact with
-** linear interpolation (R type 7); stddev and var are sample (n - 1).
-** share(x) is the group's sum of x over the sum of x in all of DS.
-** Errors: CS_EPARSE/CS_ENOTFOUND/CS_ETYPE naming the aggregate,
-** CS_EOVERFLOW (an int64 sum), CS_EINTERRUPT, CS_ENOMEM. */
+** (count(*) is count()) where x and w are expressions (a bare or `quoted` column name is read
+** in place) and q a number literal in [0, 1].  The result has the keys,
+** then the aggregates in the order given, named by "as" (the name may be
+** `quoted`) or by their trimmed text.  Groups come in the order of their
+** first row; a null key value is a group of its own, all NaNs form one,
+** and 0 and -0 one.  Aggregates skip nulls; count(x) counts non-nulls, count()
+** rows; sum, mean, min, max... of a group without non-null values are
+** null (and var, stddev with fewer than two).  Result types: counts
+** int64; sum of int64 int64 (exact), of float64 float64, of bool the
+** int64 number of trues; min, max, first, last the type of x (strings
+** by bytes; NaN is a float minimum or maximum only of a group holding
+** nothing else); mean, wmean, median, quantile, stddev, var and share
+** float64.  quantile is exact with linear interpolation (R type 7, NaN
+** sorting last); stddev and var are sample (n - 1).  wmean(x, w) is
+** sum(x * w) / sum(w) over the rows where both are non-null, null when
+** that sum of weights is 0.  share(x) is the group's sum of x over the
+** sum of x in all of DS, null when that total is 0.  count_distinct
+** counts distinct non-null values.  Only count, count_distinct, min,
+** max, first and last take string or date x.
+** Errors, with messages naming the aggregate: CS_EPARSE (syntax, arity),
+** CS_ENOTFOUND (unknown function or column), CS_ETYPE, CS_EINVAL
+** (quantile's q outside [0, 1]), CS_EEXIST (a key given twice, or a
+** result name taken), CS_EOVERFLOW (an int64 sum, naming the group; DS
+** has 2^32 - 1 rows or more), CS_EINTERRUPT, CS_ENOMEM. */
 int cs_dataset_agg(const cs_dataset *ds, const char *const *keys,
                    size_t nkeys, const char *const *aggs, size_t naggs,
                    cs_dataset **out);
 /* The distinct combinations of KEYS (all columns when NKEYS is 0), in
-** the order of their first row. */
+** the order of their first row.  Errors: as cs_dataset_agg. */
 int cs_dataset_distinct(const cs_dataset *ds, const char *const *keys,
                         size_t nkeys, cs_dataset **out);
-/* One row per distinct combination of ROWS, one column per distinct
-** value of COLS (named by the value's text, in order of first
-** appearance), cells the aggregate VALUE (as in cs_dataset_agg) of that
-** cell's rows; a missing cell is 0 for count aggregates, else null. */
+/* One row per distinct combination of ROWS (one row when NROWS is 0),
+** one column per distinct value of the column COLS, in order of first
+** appearance, named by the value's text ("NA" for null, "(empty)" for
+** the empty string, floats in their shortest exact form, dates ISO,
+** bools true/false); cells the aggregate VALUE (as in cs_dataset_agg,
+** its "as" ignored) of that cell's rows; a missing cell is 0 for count,
+** count(x) and count_distinct, else null.  Errors: as cs_dataset_agg;
+** CS_EINVAL when COLS is one of ROWS; CS_EEXIST when a value's text
+** names a row key or another value's column. */
 int cs_dataset_pivot(const cs_dataset *ds, const char *const *rows,
                      size_t nrows, const char *cols, const char *value,
                      cs_dataset **out);
@@ -347,9 +404,17 @@ typedef enum cs_collation {
     CS_COLLATE_BYTES     /* UTF-8 byte order */
 } cs_collation;
 
-/* Sorts DS by KEYS, each "name" or "name asc" or "name desc"; stable;
-** nulls last in either direction; strings by COLL.  Returns a view.
-** Errors: CS_ENOTFOUND, CS_EPARSE (a bad key), CS_EINTERRUPT, CS_ENOMEM. */
+/* Sorts DS by KEYS, each "name" or "name asc" or "name desc" (asc/desc
+** in any case, spaces around; the name may be `backquoted`; a key that
+** is wholly a column's name is that column, so a column may be called
+** "desc"); stable; nulls last in either direction; strings by COLL
+** (CS_COLLATE_VI: ICU's "vi" at tertiary strength: letters, then tones,
+** then case); bools false < true; NaN is greater than every number (so
+** last ascending, first descending, before the nulls).  NKEYS 0 keeps
+** the order.  Returns a view.  Errors: CS_ENOTFOUND (naming the key and
+** listing the columns), CS_EPARSE (a bad key), CS_EINVAL (a bad COLL, or
+** ICU has no Vietnamese collation), CS_EOVERFLOW (2^32 rows or more),
+** CS_EMISUSE (a NULL key), CS_EINTERRUPT, CS_ENOMEM. */
 int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
                     size_t nkeys, cs_collation coll, cs_dataset **out);
 
@@ -360,13 +425,20 @@ typedef enum cs_join_how {
     CS_JOIN_ANTI     /* left rows without a match */
 } cs_join_how;
 
-/* Hash join of LEFT and RIGHT on LKEYS[i] == RKEYS[i] (nulls never
-** match).  Output: left's columns, then right's columns except its keys;
-** a right column whose name is taken gets SUFFIX (NULL: "_right").  Rows
-** come in left order, and for one left row in right order.  Semi and
-** anti joins return left's columns only.  Errors: CS_ENOTFOUND,
-** CS_ETYPE (key types differ: the message names both columns),
-** CS_EEXIST (a suffixed name is still taken), CS_ENOMEM, CS_EINTERRUPT. */
+/* Hash join of LEFT and RIGHT on LKEYS[i] == RKEYS[i] (RKEYS NULL: the
+** same names as LKEYS).  Key pairs must have the same type; strings
+** match by their text across dictionaries; float keys match by value
+** (-0 == 0); nulls and NaN never match.  Output: left's columns, then
+** right's columns except its keys; a right column whose name left has
+** gets SUFFIX (NULL: "_right").  Rows come in left order, and for one
+** left row in right order; a left join gives an unmatched left row once
+** with nulls on the right.  Semi and anti joins return left's columns
+** only, as a view of left (a left row with a null key is kept by anti).
+** Errors: CS_ENOTFOUND (naming the key and the side), CS_ETYPE (key
+** types differ: "join key types differ: left 'a' is int64, right 'b' is
+** string"), CS_EEXIST (a suffixed name is still taken), CS_EINVAL (no
+** keys, a bad HOW), CS_EOVERFLOW (2^32 - 1 rows or more on a side),
+** CS_EMISUSE (a NULL key), CS_ENOMEM, CS_EINTERRUPT. */
 int cs_dataset_join(const cs_dataset *left, const cs_dataset *right,
                     const char *const *lkeys, const char *const *rkeys,
                     size_t nkeys, cs_join_how how, const char *suffix,
