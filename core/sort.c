@@ -3,10 +3,10 @@
 ** Every key maps each row to an order-preserving unsigned integer (a
 ** string through the rank of its dictionary code, collated once per
 ** distinct value); consecutive keys are packed into 64-bit words and the
-** row positions are LSD-radix sorted word by word, last word first, so
-** the whole sort is stable.  Nulls map above every value: last in both
-** directions.  NaN is greater than every number (last ascending, first
-** descending), as in DuckDB and PostgreSQL.
+** positions are radix sorted word by word, last word first, each word
+** stably, so the whole sort is stable.  Nulls map above every value:
+** last in both directions.  NaN is greater than every number (last
+** ascending, first descending), as in DuckDB and PostgreSQL.
 */
 #include "csint.h"
 
@@ -49,13 +49,25 @@ static int word_is(const char *s, size_t len, const char *w)
     return 1;
 }
 
+/* The column named S[0..LEN) (compared in NFC, as cs_dataset_find
+** does): its index, -1 when there is none, -2 when memory ran out. */
 static ptrdiff_t find_name(const cs_dataset *ds, const char *s, size_t len)
 {
     size_t i;
-    for (i = 0; i < ds->ncols; i++)
-        if (strlen(ds->names[i]) == len && memcmp(ds->names[i], s, len) == 0)
-            return (ptrdiff_t)i;
-    return -1;
+    ptrdiff_t found;
+    char *z;
+    if (cs__is_ascii(s, len)) {
+        for (i = 0; i < ds->ncols; i++)
+            if (strlen(ds->names[i]) == len &&
+                memcmp(ds->names[i], s, len) == 0)
+                return (ptrdiff_t)i;
+        return -1;
+    }
+    z = cs__strndup(ds->eng, s, len);
+    if (!z) return -2;
+    found = cs_dataset_find(ds, z);
+    cs__free(ds->eng, z, len + 1);
+    return found;
 }
 
 /* Writes DS's column names into BUF (SIZE > 8) for an error message. */
@@ -109,7 +121,9 @@ static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
         name = s;
         nlen = (size_t)(e - s);
         /* A whole key naming a column wins, so "desc" can be a column. */
-        if (find_name(ds, name, nlen) < 0) {
+        idx = find_name(ds, name, nlen);
+        if (idx == -2) return cs__oom(ds->eng);
+        if (idx < 0) {
             const char *w = e;
             while (w > s && !is_space(w[-1])) w--;
             if (w > s) {
@@ -128,6 +142,7 @@ static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
         return cs__error(ds->eng, CS_EPARSE, "sort key '%s': no column name",
                          text);
     idx = find_name(ds, name, nlen);
+    if (idx == -2) return cs__oom(ds->eng);
     if (idx < 0)
         return cs__error(ds->eng, CS_ENOTFOUND,
                          "sort key '%s': no column '%.*s' (columns: %s)", text,
@@ -136,6 +151,87 @@ static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
     *col = (size_t)idx;
     return CS_OK;
 }
+
+/* ---- radix sorting ---- */
+
+/* The end of the block of rows starting at FROM: long loops go a block
+** at a time and look at the interrupt flag between blocks. */
+static size_t block_end(size_t from, size_t n)
+{
+    return n - from < CS_INTERRUPT_STRIDE ? n : from + CS_INTERRUPT_STRIDE;
+}
+
+static int bits(uint64_t x)
+{
+    return x ? 64 - __builtin_clzll(x) : 0;
+}
+
+/* Digits are at most 11 bits: the counts of one pass stay in L1/L2. */
+#define DIGIT_BITS 11
+#define NDIGITS (1u << DIGIT_BITS)
+/* A split into digits of at least 4 bits happens at most this many times
+** on the way down to one 64-bit key: the histograms a sort needs. */
+#define LEVELS 16
+/* The first, bucketing pass uses fewer: fewer streams to write to. */
+#define TOP_BITS 8
+
+/* Sorts the pairs (K, P)[0..M) stably by K, whose values are below 2^W:
+** insertion for a few, else a counting pass on the top digit through the
+** scratch TK, TP and each part in turn.  These runs are small enough to
+** stay in cache, and most parts are tiny after a digit or two, so this
+** beats passing over every digit.  CNT holds a histogram per level. */
+#define LOCAL_SORT(name, T)                                                   \
+    static void name(T *k, uint32_t *p, T *tk, uint32_t *tp, size_t m, int w, \
+                     size_t (*cnt)[NDIGITS])                                  \
+    {                                                                         \
+        /* About one digit value per four rows: small parts, few counts. */ \
+        int b = bits(m) - 2, sh;                                              \
+        size_t i, j, *c = cnt[0], nd, at;                                     \
+        if (b > DIGIT_BITS) b = DIGIT_BITS;                                   \
+        if (b > w) b = w;                                                     \
+        sh = w - b;                                                           \
+        nd = (size_t)1 << b;                                                  \
+        if (m < 32) {                                                         \
+            for (i = 1; i < m; i++) {                                         \
+                T kv = k[i];                                                  \
+                uint32_t pv = p[i];                                           \
+                for (j = i; j > 0 && k[j - 1] > kv; j--) {                    \
+                    k[j] = k[j - 1];                                          \
+                    p[j] = p[j - 1];                                          \
+                }                                                             \
+                k[j] = kv;                                                    \
+                p[j] = pv;                                                    \
+            }                                                                 \
+            return;                                                           \
+        }                                                                     \
+        memset(c, 0, nd * sizeof *c);                                         \
+        for (i = 0; i < m; i++) c[(k[i] >> sh) & (nd - 1)]++;                 \
+        for (i = 0; i < nd && c[i] != m; i++) {}                              \
+        if (i < nd) {                                                         \
+            /* One digit value: the next digit decides. */                    \
+            if (sh) name(k, p, tk, tp, m, sh, cnt);                           \
+            return;                                                           \
+        }                                                                     \
+        /* Counts become starts, and after the scatter ends. */               \
+        for (i = 0, at = 0; i < nd; i++) {                                    \
+            size_t t = c[i];                                                  \
+            c[i] = at;                                                        \
+            at += t;                                                          \
+        }                                                                     \
+        for (i = 0; i < m; i++) {                                             \
+            size_t o = c[(k[i] >> sh) & (nd - 1)]++;                          \
+            tk[o] = k[i];                                                     \
+            tp[o] = p[i];                                                     \
+        }                                                                     \
+        memcpy(k, tk, m * sizeof *k);                                         \
+        memcpy(p, tp, m * sizeof *p);                                         \
+        if (!sh) return;                                                      \
+        for (i = 0, at = 0; i < nd; at = c[i], i++)                           \
+            if (c[i] - at > 1)                                                \
+                name(k + at, p + at, tk, tp, c[i] - at, sh, cnt + 1);         \
+    }
+LOCAL_SORT(local_sort32, uint32_t)
+LOCAL_SORT(local_sort64, uint64_t)
 
 /* ---- string ranks ---- */
 
@@ -393,7 +489,7 @@ static void scan_rows(skey *k, size_t from, size_t to)
     do {                                                                 \
         const ctype *d_ = (const ctype *)k->base->data;                  \
         for (j = from; j < to; j++) {                                    \
-            size_t r = perm[j];                                          \
+            size_t r = perm ? perm[j] : j;                               \
             uint64_t v;                                                  \
             if (sel) r = sel[r];                                         \
             if (valid && !cs__bit(valid, r)) {                           \
@@ -402,11 +498,12 @@ static void scan_rows(skey *k, size_t from, size_t to)
                 v = MAP(d_[r]);                                          \
                 v = k->desc ? k->hi - v : v - k->lo;                     \
             }                                                            \
-            out[j] |= v << k->shift;                                     \
+            out[j - from] |= v << k->shift;                              \
         }                                                                \
     } while (0)
 
-/* ORs K's key of the rows PERM[FROM..TO) into OUT[FROM..TO). */
+/* ORs K's key of the rows PERM[FROM..TO) (PERM NULL: the rows FROM..TO)
+** into OUT[0..TO-FROM). */
 static void fill_rows(const skey *k, const uint32_t *perm, size_t from,
                       size_t to, uint64_t *out)
 {
@@ -422,110 +519,207 @@ static void fill_rows(const skey *k, const uint32_t *perm, size_t from,
     }
 }
 
-static int bits(uint64_t x)
+/* ---- sorting rows ---- */
+
+/* The sort state.  Fresh memory is a large part of the cost of sorting
+** big inputs (every page must be faulted in), so full keys are never
+** stored: a pass recomputes a block of packed keys from the columns, and
+** the positions move between the view's own selection SEL and, for
+** words of several keys, one scratch array. */
+typedef struct sorter {
+    cs_engine *eng;
+    skey *ks;
+    size_t n;
+    uint32_t *cur;      /* the current order; NULL: 0..n-1 */
+    uint32_t *sel;      /* n entries: where the result must end */
+    uint32_t *scratch;  /* n entries, allocated at the second move */
+    uint64_t *blk;      /* NBLK packed keys: a block of rows */
+    size_t nblk;
+    size_t (*cnt)[NDIGITS];   /* LEVELS histograms, for the buckets */
+} sorter;
+
+/* The packed keys of keys [S, E) for rows CUR[FROM..TO) into ST->blk. */
+static void block_keys(sorter *st, size_t s, size_t e, size_t from, size_t to)
 {
-    return x ? 64 - __builtin_clzll(x) : 0;
+    size_t i;
+    memset(st->blk, 0, (to - from) * sizeof *st->blk);
+    for (i = s; i < e; i++)
+        if (st->ks[i].width) fill_rows(&st->ks[i], st->cur, from, to, st->blk);
 }
 
-/* ---- the radix sort ---- */
-
-/* Sorts the pairs (*KA, *PA)[0..N) by the low WIDTH bits of the keys,
-** stably, a byte at a time; the sorted positions end in *PA (the arrays
-** are swapped with *KB, *PB as passes go). */
-static int radix(cs_engine *eng, uint64_t **ka, uint64_t **kb, uint32_t **pa,
-                 uint32_t **pb, size_t n, int width)
+/* The array the next move writes into. */
+static int target(sorter *st, uint32_t **dst)
 {
-    size_t cnt[8][256];
-    int nb = (width + 7) / 8, b, passes[8], np = 0, p, rc;
-    size_t i, from;
-    if (n < 2) return CS_OK;
-    memset(cnt, 0, sizeof cnt);
-    for (from = 0; from < n; from += CS_INTERRUPT_STRIDE) {
-        size_t to = n - from < CS_INTERRUPT_STRIDE ? n : from +
-                                                         CS_INTERRUPT_STRIDE;
-        const uint64_t *a = *ka;
-        if ((rc = cs__check_interrupt(eng))) return rc;
-        for (i = from; i < to; i++) {
-            uint64_t v = a[i];
-            for (b = 0; b < nb; b++) cnt[b][(v >> (8 * b)) & 255]++;
-        }
+    if (st->cur != st->sel) {
+        *dst = st->sel;
+        return CS_OK;
     }
-    /* A byte that is the same in every key moves nothing. */
-    for (b = 0; b < nb; b++)
-        if (cnt[b][(**ka >> (8 * b)) & 255] != n) passes[np++] = b;
-    for (p = 0; p < np; p++) {
-        size_t off[256], sum = 0;
-        int sh = 8 * passes[p], last = p == np - 1;
-        const uint64_t *a = *ka;
-        const uint32_t *ps = *pa;
-        uint64_t *ko = *kb;
-        uint32_t *po = *pb;
-        void *t;
-        for (i = 0; i < 256; i++) {
-            off[i] = sum;
-            sum += cnt[passes[p]][i];
-        }
-        for (from = 0; from < n; from += CS_INTERRUPT_STRIDE) {
-            size_t to = n - from < CS_INTERRUPT_STRIDE ? n : from +
-                                                             CS_INTERRUPT_STRIDE;
-            if ((rc = cs__check_interrupt(eng))) return rc;
-            if (last) {
-                /* The keys are not needed after the last pass. */
-                for (i = from; i < to; i++)
-                    po[off[(a[i] >> sh) & 255]++] = ps[i];
-            } else {
-                for (i = from; i < to; i++) {
-                    size_t o = off[(a[i] >> sh) & 255]++;
-                    ko[o] = a[i];
-                    po[o] = ps[i];
-                }
-            }
-        }
-        t = *ka; *ka = *kb; *kb = t;
-        t = *pa; *pa = *pb; *pb = t;
+    if (!st->scratch) {
+        st->scratch = cs__alloc(st->eng, st->n * sizeof *st->scratch);
+        if (!st->scratch) return cs__oom(st->eng);
     }
+    *dst = st->scratch;
     return CS_OK;
 }
 
+
+/* Sorts the current order stably by the W-bit packed words of keys
+** [S, E).  One counting pass on the top bits scatters the positions into
+** buckets (reading the rows in the current order, so stably), with the
+** remaining low bits of each key beside them; then each bucket is sorted
+** on those bits in cache.  Keys of at most DIGIT_BITS bits need only the
+** first pass. */
+static int sort_word(sorter *st, size_t s, size_t e, int w)
+{
+    size_t n = st->n, from, i, maxb = 0, bytes = 0;
+    int hb = w <= DIGIT_BITS ? w : TOP_BITS, low = w - hb, rc;
+    uint64_t hmask = ((uint64_t)1 << hb) - 1, lmask;
+    size_t cnt[NDIGITS], off[NDIGITS];
+    uint32_t *cur = st->cur, *dst, *tp = NULL;
+    uint32_t *k32 = NULL, *t32 = NULL;
+    uint64_t *k64 = NULL, *t64 = NULL;
+    lmask = low == 64 ? UINT64_MAX : ((uint64_t)1 << low) - 1;
+    /* The counts do not depend on the order: read the rows in theirs. */
+    memset(cnt, 0, sizeof cnt);
+    st->cur = NULL;
+    for (from = 0; from < n; from += CS_INTERRUPT_STRIDE) {
+        size_t to = block_end(from, n);
+        if ((rc = cs__check_interrupt(st->eng))) return rc;
+        block_keys(st, s, e, from, to);
+        for (i = 0; i < to - from; i++) cnt[(st->blk[i] >> low) & hmask]++;
+    }
+    st->cur = cur;
+    for (i = 0, from = 0; i <= hmask; i++) {
+        off[i] = from;
+        from += cnt[i];
+        if (cnt[i] > maxb) maxb = cnt[i];
+    }
+    if (maxb == n && low == 0) return CS_OK;   /* all equal */
+    if ((rc = target(st, &dst))) return rc;
+    if (low) {
+        bytes = n * (low <= 32 ? sizeof *k32 : sizeof *k64);
+        if (low <= 32)
+            k32 = cs__alloc(st->eng, bytes);
+        else
+            k64 = cs__alloc(st->eng, bytes);
+        if (!k32 && !k64) return cs__oom(st->eng);
+    }
+    for (from = 0; from < n; from += CS_INTERRUPT_STRIDE) {
+        size_t to = block_end(from, n);
+        const uint64_t *blk = st->blk;
+        if ((rc = cs__check_interrupt(st->eng))) goto done;
+        block_keys(st, s, e, from, to);
+        for (i = from; i < to; i++) {
+            uint64_t v = blk[i - from];
+            size_t o = off[(v >> low) & hmask]++;
+            dst[o] = cur ? cur[i] : (uint32_t)i;
+            if (k32)
+                k32[o] = (uint32_t)(v & lmask);
+            else if (k64)
+                k64[o] = v & lmask;
+        }
+    }
+    st->cur = dst;
+    if (!low) return CS_OK;
+    /* Bucket I is now [off[I] - cnt[I], off[I]). */
+    {
+        size_t tb = maxb * (low <= 32 ? sizeof *t32 : sizeof *t64);
+        tp = cs__alloc(st->eng, maxb * sizeof *tp);
+        if (low <= 32)
+            t32 = cs__alloc(st->eng, tb);
+        else
+            t64 = cs__alloc(st->eng, tb);
+        if (!st->cnt) st->cnt = cs__alloc(st->eng, LEVELS * sizeof *st->cnt);
+        if (!tp || (!t32 && !t64) || !st->cnt) {
+            rc = cs__oom(st->eng);
+            goto done;
+        }
+        for (i = 0; i <= hmask; i++) {
+            size_t b = off[i] - cnt[i], m = cnt[i];
+            if (m < 2) continue;
+            if ((rc = cs__check_interrupt(st->eng))) goto done;
+            if (k32)
+                local_sort32(k32 + b, dst + b, t32, tp, m, low, st->cnt);
+            else
+                local_sort64(k64 + b, dst + b, t64, tp, m, low, st->cnt);
+        }
+    }
+    rc = CS_OK;
+done:
+    if (tp) cs__free(st->eng, tp, maxb * sizeof *tp);
+    cs__free(st->eng, t32, maxb * sizeof *t32);
+    cs__free(st->eng, t64, maxb * sizeof *t64);
+    cs__free(st->eng, k32, bytes);
+    cs__free(st->eng, k64, bytes);
+    return rc;
+}
+
 /* Moves the rows whose key K is null after the others, stably. */
-static void null_partition(const skey *k, uint32_t **pa, uint32_t **pb,
-                           size_t n)
+static int null_partition(sorter *st, const skey *k)
 {
     const uint64_t *valid = k->base->valid;
-    const uint32_t *ps = *pa;
-    uint32_t *po = *pb, *t;
-    size_t i, nn = 0, a = 0, z;
+    const uint32_t *src = st->cur;
+    uint32_t *dst;
+    size_t i, nn = 0, a = 0, z, n = st->n;
+    int rc = target(st, &dst);
+    if (rc) return rc;
     for (i = 0; i < n; i++) {
-        size_t r = k->sel ? k->sel[ps[i]] : ps[i];
-        nn += cs__bit(valid, r);
+        size_t r = src ? src[i] : i;
+        nn += cs__bit(valid, k->sel ? k->sel[r] : r);
     }
     z = nn;
     for (i = 0; i < n; i++) {
-        size_t r = k->sel ? k->sel[ps[i]] : ps[i];
-        if (cs__bit(valid, r))
-            po[a++] = ps[i];
+        uint32_t p = src ? src[i] : (uint32_t)i;
+        if ((i & (CS_INTERRUPT_STRIDE - 1)) == 0 &&
+            (rc = cs__check_interrupt(st->eng)))
+            return rc;
+        if (cs__bit(valid, k->sel ? k->sel[p] : p))
+            dst[a++] = p;
         else
-            po[z++] = ps[i];
+            dst[z++] = p;
     }
-    t = *pa; *pa = *pb; *pb = t;
+    st->cur = dst;
+    return CS_OK;
+}
+
+/* A view of DS whose selection SEL (base rows) it takes. */
+static int make_view(const cs_dataset *ds, cs_sel *sel, cs_dataset **out)
+{
+    cs_dataset *v = NULL;
+    size_t i;
+    int rc = cs_dataset_new(ds->eng, &v);
+    if (rc) goto fail;
+    for (i = 0; i < ds->ncols; i++) {
+        rc = cs_dataset_add(v, ds->names[i], ds->cols[i]);
+        if (rc) goto fail;
+    }
+    v->nrows = sel->n;
+    v->sel = sel;
+    *out = v;
+    return CS_OK;
+fail:
+    cs__sel_release(sel);
+    cs_dataset_free(v);
+    return rc;
 }
 
 int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
                     size_t nkeys, cs_collation coll, cs_dataset **out)
 {
     cs_engine *eng = ds->eng;
-    size_t n = ds->nrows, nalloc = n ? n : 1, i, j, from;
+    size_t n = ds->nrows, i, j, from;
     skey *ks = NULL;
-    uint64_t *ka = NULL, *kb = NULL, *k0 = NULL, *k1 = NULL;
-    uint32_t *pa = NULL, *pb = NULL, *p0 = NULL, *p1 = NULL;
+    cs_sel *sel = NULL;
+    sorter st;
     UCollator *uc = NULL;
     int rc = CS_OK;
     *out = NULL;
+    memset(&st, 0, sizeof st);
     if (nkeys && !keys)
         return cs__error(eng, CS_EMISUSE, "sort keys are NULL");
     if (coll != CS_COLLATE_VI && coll != CS_COLLATE_BYTES)
         return cs__error(eng, CS_EINVAL, "invalid collation %d", (int)coll);
-    if (n > UINT32_MAX)
+    if (n > UINT32_MAX || (ds->ncols && ds->cols[0]->len > UINT32_MAX))
         return cs__error(eng, CS_EOVERFLOW,
                          "sorting needs fewer than 2^32 rows");
     ks = cs__alloc(eng, (nkeys ? nkeys : 1) * sizeof *ks);
@@ -552,8 +746,7 @@ int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
         for (from = 0; from < n; from += CS_INTERRUPT_STRIDE) {
             if ((rc = cs__check_interrupt(eng))) goto done;
             scan_rows(k, from,
-                      n - from < CS_INTERRUPT_STRIDE ? n
-                                                     : from + CS_INTERRUPT_STRIDE);
+                      block_end(from, n));
         }
         if (!k->any) {
             k->lo = k->hi = 0;   /* all null (or no rows): nothing to do */
@@ -569,17 +762,19 @@ int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
             k->width = bits(range + 1);
         }
     }
-    p0 = pa = cs__alloc(eng, nalloc * sizeof *pa);
-    p1 = pb = cs__alloc(eng, nalloc * sizeof *pb);
-    k0 = ka = cs__alloc(eng, nalloc * sizeof *ka);
-    k1 = kb = cs__alloc(eng, nalloc * sizeof *kb);
-    if (!pa || !pb || !ka || !kb) {
+    if ((rc = cs__sel_new(eng, n, &sel))) goto done;
+    st.eng = eng;
+    st.ks = ks;
+    st.n = n;
+    st.sel = sel->rows;
+    st.nblk = n < CS_INTERRUPT_STRIDE ? (n ? n : 1) : CS_INTERRUPT_STRIDE;
+    st.blk = cs__alloc(eng, st.nblk * sizeof *st.blk);
+    if (!st.blk) {
         rc = cs__oom(eng);
         goto done;
     }
-    for (j = 0; j < n; j++) pa[j] = (uint32_t)j;
     /* Keys are packed into words, most significant first; the words are
-    ** sorted last one first.  A word ends at key E (exclusive). */
+    ** sorted last one first.  A word is keys [S, E). */
     for (i = nkeys; i > 0;) {
         size_t e = i, s = i;
         int w = 0;
@@ -596,25 +791,26 @@ int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
         }
         i = s;
         if (w == 0) continue;
-        memset(ka, 0, n * sizeof *ka);
-        for (from = 0; from < n; from += CS_INTERRUPT_STRIDE) {
-            size_t to = n - from < CS_INTERRUPT_STRIDE ? n
-                                                       : from + CS_INTERRUPT_STRIDE;
-            if ((rc = cs__check_interrupt(eng))) goto done;
-            for (j = s; j < e; j++)
-                if (ks[j].width) fill_rows(&ks[j], pa, from, to, ka);
-        }
-        rc = radix(eng, &ka, &kb, &pa, &pb, n, w);
-        if (rc) goto done;
-        if (ks[s].width == 65) null_partition(&ks[s], &pa, &pb, n);
+        if ((rc = sort_word(&st, s, e, w))) goto done;
+        if (ks[s].width == 65 && (rc = null_partition(&st, &ks[s])))
+            goto done;
     }
-    rc = cs__dataset_view(ds, pa, n, out);
+    if (!st.cur) {
+        for (j = 0; j < n; j++) st.sel[j] = (uint32_t)j;
+    } else if (st.cur != st.sel) {
+        memcpy(st.sel, st.cur, n * sizeof *st.sel);
+    }
+    /* Positions in DS become rows of its base. */
+    if (ds->sel)
+        for (j = 0; j < n; j++) st.sel[j] = ds->sel->rows[st.sel[j]];
+    rc = make_view(ds, sel, out);
+    sel = NULL;
 done:
     if (uc) ucol_close(uc);
-    cs__free(eng, k1, nalloc * sizeof *k1);
-    cs__free(eng, k0, nalloc * sizeof *k0);
-    cs__free(eng, p1, nalloc * sizeof *p1);
-    cs__free(eng, p0, nalloc * sizeof *p0);
+    cs__sel_release(sel);
+    cs__free(eng, st.scratch, n * sizeof *st.scratch);
+    cs__free(eng, st.cnt, LEVELS * sizeof *st.cnt);
+    cs__free(eng, st.blk, st.nblk * sizeof *st.blk);
     for (i = 0; i < nkeys; i++)
         cs__free(eng, ks[i].rank, ks[i].nrank * sizeof *ks[i].rank);
     cs__free(eng, ks, (nkeys ? nkeys : 1) * sizeof *ks);
