@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "coopstat.h"
 #include "lauxlib.h"
@@ -374,6 +375,16 @@ static void push_cell(lua_State *L, const cs_column *col, size_t row)
     push_value(L, &v);
 }
 
+/* Column J of DS; a view gathers it on first use, which can run out of
+** memory. */
+static const cs_column *column_at(lua_State *L, const cs_dataset *ds,
+                                  size_t j)
+{
+    const cs_column *col = cs_dataset_column(ds, j);
+    if (col == NULL) raise_status(L, cs_dataset_engine(ds), CS_ENOMEM, NULL);
+    return col;
+}
+
 /* Pushes a table of row ROW keyed by column name; nulls are absent. */
 static void push_row(lua_State *L, const cs_dataset *ds, size_t row)
 {
@@ -381,7 +392,7 @@ static void push_row(lua_State *L, const cs_dataset *ds, size_t row)
     lua_createtable(L, 0, clamp_int(ncols));
     for (j = 0; j < ncols; j++) {
         cs_value v;
-        cs_column_get(cs_dataset_column(ds, j), row, &v);
+        cs_column_get(column_at(L, ds, j), row, &v);
         if (v.isnull) continue;
         push_value(L, &v);
         lua_setfield(L, -2, cs_dataset_colname(ds, j));
@@ -1064,7 +1075,7 @@ static int ds_schema(lua_State *L)
     lua_createtable(L, 0, clamp_int(n));
     for (j = 0; j < n; j++) {
         lua_pushstring(L,
-                       cs_type_name(cs_column_type(cs_dataset_column(ds, j))));
+                       cs_type_name(cs_column_type(column_at(L, ds, j))));
         lua_setfield(L, -2, cs_dataset_colname(ds, j));
     }
     return 1;
@@ -1139,7 +1150,11 @@ static int ds_rows(lua_State *L)
     return 1;
 }
 
-/* ds:filter(function(row) ... end): the rows where it returns true. */
+static int ds_filter_expr(lua_State *L);
+
+/* ds:filter(cond): COND an expression string (the fast path, in C) or a
+** function of a row table, called once per row: the rows where it
+** returns true. */
 static int ds_filter(lua_State *L)
 {
     size_t i, k = 0, n = cs_dataset_nrows(check_ds(L, 1));
@@ -1147,7 +1162,10 @@ static int ds_filter(lua_State *L)
     cs_dataset *out = NULL;
     dsbox *b;
     int rc;
-    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (lua_type(L, 2) == LUA_TSTRING) return ds_filter_expr(L);
+    if (lua_type(L, 2) != LUA_TFUNCTION)
+        return luaL_error(L, "filter: expected a condition (a string) or a "
+                             "function, got %s", type_name(L, 2));
     lua_settop(L, 2);
     if (n > SIZE_MAX / sizeof *sel)
         return luaL_error(L, "filter: not enough memory");
@@ -1418,7 +1436,413 @@ static void push_null(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, NULL_REG);
 }
 
-static const luaL_Reg lib_funcs[] = {{"read_csv", l_read_csv},
+/* ------------------------------------------------------------------ */
+/* Verbs: thin wrappers over the core's verbs                         */
+/* ------------------------------------------------------------------ */
+
+#define GROUPED_MT "coopstat.grouped"
+
+/* The string at IDX, which must have no zero byte, for FN's WHAT. */
+static const char *arg_string(lua_State *L, int idx, const char *fn,
+                              const char *what)
+{
+    size_t len;
+    const char *s;
+    if (lua_type(L, idx) != LUA_TSTRING)
+        luaL_error(L, "%s: expected %s (a string), got %s", fn, what,
+                   type_name(L, idx));
+    s = lua_tolstring(L, idx, &len);
+    if (strlen(s) != len)
+        luaL_error(L, "%s: %s '%s' has a zero byte", fn, what, s);
+    return s;
+}
+
+/* The strings of the array at IDX, as an array in a userdata pushed on
+** the stack; the table keeps the strings alive. */
+static const char **table_strings(lua_State *L, int idx, const char *fn,
+                                  const char *what, size_t *n)
+{
+    size_t k, len = lua_rawlen(L, idx);
+    const char **v = lua_newuserdatauv(L, (len ? len : 1) * sizeof *v, 0);
+    for (k = 0; k < len; k++) {
+        lua_rawgeti(L, idx, (lua_Integer)k + 1);
+        v[k] = arg_string(L, -1, fn, what);
+        lua_pop(L, 1);
+    }
+    *n = len;
+    return v;
+}
+
+/* The strings given to FN from argument FIRST to the top, or in one
+** table (an array) at FIRST, as an array in a userdata pushed on the
+** stack. */
+static const char **string_args(lua_State *L, int first, const char *fn,
+                                const char *what, size_t *n)
+{
+    int top = lua_gettop(L);
+    const char **v;
+    size_t k, len;
+    if (first == top && is_table(L, first))
+        return table_strings(L, first, fn, what, n);
+    len = top >= first ? (size_t)(top - first + 1) : 0;
+    v = lua_newuserdatauv(L, (len ? len : 1) * sizeof *v, 0);
+    for (k = 0; k < len; k++) v[k] = arg_string(L, first + (int)k, fn, what);
+    *n = len;
+    return v;
+}
+
+/* Runs a verb of the dataset at 1 that takes a list of strings. */
+typedef int (*list_verb)(const cs_dataset *, const char *const *, size_t,
+                         cs_dataset **);
+
+static int run_list_verb(lua_State *L, list_verb f, const char *fn,
+                         const char *what, int need)
+{
+    cs_dataset *ds = check_ds(L, 1), *out = NULL;
+    size_t n;
+    const char **v = string_args(L, 2, fn, what, &n);
+    dsbox *b;
+    if (need && n == 0) return luaL_error(L, "%s: no %s given", fn, what);
+    b = new_dsbox(L);
+    int rc = f(ds, v, n, &out);
+    return set_dataset(L, b, rc, out, fn);
+}
+
+static int ds_select(lua_State *L)
+{
+    return run_list_verb(L, cs_dataset_select, "select", "column name", 1);
+}
+
+static int ds_drop(lua_State *L)
+{
+    return run_list_verb(L, cs_dataset_drop, "drop", "column name", 1);
+}
+
+static int ds_mutate(lua_State *L)
+{
+    return run_list_verb(L, cs_dataset_mutate, "mutate", "expression", 1);
+}
+
+static int ds_distinct(lua_State *L)
+{
+    return run_list_verb(L, cs_dataset_distinct, "distinct", "column name",
+                         0);
+}
+
+static int agg_all(const cs_dataset *ds, const char *const *aggs, size_t n,
+                   cs_dataset **out)
+{
+    return cs_dataset_agg(ds, NULL, 0, aggs, n, out);
+}
+
+/* ds:agg("sum(members) as members", ...): one row over all rows. */
+static int ds_agg(lua_State *L)
+{
+    return run_list_verb(L, agg_all, "agg", "aggregate", 1);
+}
+
+/* ds:filter("status == 'active'"): compiled and run in C. */
+static int ds_filter_expr(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1), *out = NULL;
+    const char *cond = arg_string(L, 2, "filter", "condition");
+    dsbox *b = new_dsbox(L);
+    int rc = cs_dataset_filter(ds, cond, &out);
+    return set_dataset(L, b, rc, out, "filter");
+}
+
+/* ds:rename{ old = "new", ... } */
+static int ds_rename(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1), *out = NULL;
+    const char **from, **to;
+    size_t n = 0, k = 0;
+    dsbox *b;
+    if (!is_table(L, 2))
+        return luaL_error(L, "rename: expected a table { old = \"new\" }, "
+                             "got %s", type_name(L, 2));
+    lua_settop(L, 2);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        n++;
+        lua_pop(L, 1);
+    }
+    from = lua_newuserdatauv(L, (n ? n : 1) * sizeof *from, 0);
+    to = lua_newuserdatauv(L, (n ? n : 1) * sizeof *to, 0);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        from[k] = arg_string(L, -2, "rename", "old column name");
+        to[k] = arg_string(L, -1, "rename", "new column name");
+        k++;
+        lua_pop(L, 1);
+    }
+    b = new_dsbox(L);
+    int rc = cs_dataset_rename(ds, from, to, n, &out);
+    return set_dataset(L, b, rc, out, "rename");
+}
+
+static int ds_concat(lua_State *L)
+{
+    cs_dataset *a = check_ds(L, 1), *c = check_ds(L, 2), *out = NULL;
+    dsbox *b = new_dsbox(L);
+    int rc = cs_dataset_concat(a, c, &out);
+    return set_dataset(L, b, rc, out, "concat");
+}
+
+/* ds:slice(i [, j]): rows I to J inclusive, 1-based; negative positions
+** count from the end, as in string.sub. */
+static int ds_slice(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1), *out = NULL;
+    lua_Integer n = (lua_Integer)cs_dataset_nrows(ds);
+    lua_Integer i = luaL_checkinteger(L, 2), j = luaL_optinteger(L, 3, -1);
+    dsbox *b;
+    if (i < 0) i = i < -n ? 1 : n + i + 1;
+    if (j < 0) j = n + j + 1;
+    if (i < 1) i = 1;
+    if (j > n) j = n;
+    b = new_dsbox(L);
+    int rc = cs_dataset_slice(ds, (size_t)(i - 1),
+                              i > j ? 0 : (size_t)(j - i + 1), &out);
+    return set_dataset(L, b, rc, out, "slice");
+}
+
+/* ds:group_by(keys...) returns a grouping; grouping:agg(aggs...) runs it.
+** The grouping is a table { dataset, keys = { ... } }. */
+static int ds_group_by(lua_State *L)
+{
+    size_t n, k;
+    const char **keys;
+    check_ds(L, 1);
+    keys = string_args(L, 2, "group_by", "column name", &n);
+    if (n == 0) return luaL_error(L, "group_by: no column name given");
+    lua_createtable(L, 1, 1);
+    lua_pushvalue(L, 1);
+    lua_rawseti(L, -2, 1);
+    lua_createtable(L, clamp_int(n), 0);
+    for (k = 0; k < n; k++) {
+        lua_pushstring(L, keys[k]);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_setfield(L, -2, "keys");
+    luaL_setmetatable(L, GROUPED_MT);
+    return 1;
+}
+
+static int grouped_agg(lua_State *L)
+{
+    cs_dataset *ds, *out = NULL;
+    size_t nkeys, naggs;
+    const char **keys, **aggs;
+    dsbox *b;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 1);
+    lua_getfield(L, 1, "keys");
+    lua_rotate(L, 2, 2);              /* grouping, dataset, keys, aggs... */
+    ds = check_ds(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    aggs = string_args(L, 4, "agg", "aggregate", &naggs);
+    keys = table_strings(L, 3, "group_by", "column name", &nkeys);
+    if (naggs == 0) return luaL_error(L, "agg: no aggregate given");
+    b = new_dsbox(L);
+    int rc = cs_dataset_agg(ds, keys, nkeys, aggs, naggs, &out);
+    return set_dataset(L, b, rc, out, "agg");
+}
+
+static int grouped_index(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    lua_rawget(L, UV_METHODS);
+    return 1;
+}
+
+static int grouped_tostring(lua_State *L)
+{
+    luaL_Buffer buf;
+    lua_Integer i, n;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "keys");
+    n = (lua_Integer)lua_rawlen(L, 2);
+    luaL_buffinit(L, &buf);
+    luaL_addstring(&buf, "grouping by ");
+    for (i = 1; i <= n; i++) {
+        lua_rawgeti(L, 2, i);
+        if (i > 1) luaL_addstring(&buf, ", ");
+        luaL_addvalue(&buf);
+    }
+    luaL_pushresult(&buf);
+    return 1;
+}
+
+/* Reads the options table at IDX for FN, calling SET for each key. */
+static void each_option(lua_State *L, int idx, const char *fn,
+                        const char *known,
+                        void (*set)(lua_State *, const char *, void *),
+                        void *ud)
+{
+    if (lua_isnoneornil(L, idx)) return;
+    if (!is_table(L, idx))
+        luaL_error(L, "%s: options must be a table, got %s", fn,
+                   type_name(L, idx));
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "%s: unknown option (known: %s)", fn, known);
+        set(L, lua_tostring(L, -2), ud);
+        lua_pop(L, 1);
+    }
+}
+
+static void sort_option(lua_State *L, const char *k, void *ud)
+{
+    cs_collation *coll = ud;
+    const char *v;
+    if (strcmp(k, "collation") != 0)
+        luaL_error(L, "sort: unknown option '%s' (known: collation)", k);
+    v = arg_string(L, -1, "sort", "collation");
+    if (strcmp(v, "vi") == 0) *coll = CS_COLLATE_VI;
+    else if (strcmp(v, "bytes") == 0) *coll = CS_COLLATE_BYTES;
+    else luaL_error(L, "sort: collation must be \"vi\" or \"bytes\", not '%s'",
+                    v);
+}
+
+/* ds:sort("members desc", "district" [, { collation = "vi"|"bytes" }]) */
+static int ds_sort(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1), *out = NULL;
+    cs_collation coll = CS_COLLATE_VI;
+    int top = lua_gettop(L);
+    size_t n;
+    const char **keys;
+    dsbox *b;
+    /* A last table with no array part holds options. */
+    if (top >= 3 && is_table(L, top) && lua_rawlen(L, top) == 0) {
+        each_option(L, top, "sort", "collation", sort_option, &coll);
+        lua_settop(L, --top);
+    }
+    keys = string_args(L, 2, "sort", "sort key", &n);
+    if (n == 0) return luaL_error(L, "sort: no sort key given");
+    b = new_dsbox(L);
+    int rc = cs_dataset_sort(ds, keys, n, coll, &out);
+    return set_dataset(L, b, rc, out, "sort");
+}
+
+typedef struct join_opts {
+    cs_join_how how;
+    const char *suffix;
+} join_opts;
+
+static void join_option(lua_State *L, const char *k, void *ud)
+{
+    join_opts *o = ud;
+    if (strcmp(k, "how") == 0) {
+        static const char *const hows[] = {"inner", "left", "semi", "anti",
+                                           NULL};
+        const char *v = arg_string(L, -1, "join", "how");
+        int i;
+        for (i = 0; hows[i] && strcmp(hows[i], v) != 0; i++) {}
+        if (!hows[i])
+            luaL_error(L, "join: how must be \"inner\", \"left\", \"semi\" "
+                          "or \"anti\", not '%s'", v);
+        o->how = (cs_join_how)i;
+    } else if (strcmp(k, "suffix") == 0) {
+        o->suffix = arg_string(L, -1, "join", "suffix");
+    } else {
+        luaL_error(L, "join: unknown option '%s' (known: how, suffix)", k);
+    }
+}
+
+/* Names given as one string or an array of them, as an array in a
+** userdata pushed on the stack. */
+static const char **name_list(lua_State *L, int idx, const char *fn,
+                              const char *what, size_t *n)
+{
+    const char **v;
+    if (is_table(L, idx)) return table_strings(L, idx, fn, what, n);
+    v = lua_newuserdatauv(L, sizeof *v, 0);
+    v[0] = arg_string(L, idx, fn, what);
+    *n = 1;
+    return v;
+}
+
+/* ds:join(other, on [, { how = "inner"|"left"|"semi"|"anti", suffix }])
+** ON is "k", { "k1", "k2" } or { left = "a", right = "b" }. */
+static int ds_join(lua_State *L)
+{
+    cs_dataset *l = check_ds(L, 1), *r = check_ds(L, 2), *out = NULL;
+    join_opts o = {CS_JOIN_INNER, NULL};
+    const char **lk, **rk;
+    size_t nl, nr;
+    dsbox *b;
+    lua_settop(L, 4);
+    each_option(L, 4, "join", "how, suffix", join_option, &o);
+    if (is_table(L, 3) && lua_rawlen(L, 3) == 0) {
+        lua_getfield(L, 3, "left");
+        lua_getfield(L, 3, "right");
+        if (lua_isnil(L, 5) || lua_isnil(L, 6))
+            return luaL_error(L, "join: 'on' needs both left and right keys");
+        lk = name_list(L, 5, "join", "key column", &nl);
+        rk = name_list(L, 6, "join", "key column", &nr);
+    } else if (lua_type(L, 3) == LUA_TSTRING || is_table(L, 3)) {
+        lk = name_list(L, 3, "join", "key column", &nl);
+        rk = lk;
+        nr = nl;
+    } else {
+        return luaL_error(L, "join: 'on' must be a column name, a list of "
+                             "names or { left = ..., right = ... }, not %s",
+                          type_name(L, 3));
+    }
+    if (nl == 0 || nl != nr)
+        return luaL_error(L, "join: %zu left key(s) for %zu right key(s)", nl,
+                          nr);
+    b = new_dsbox(L);
+    int rc = cs_dataset_join(l, r, lk, rk, nl, o.how, o.suffix, &out);
+    return set_dataset(L, b, rc, out, "join");
+}
+
+/* ds:pivot{ rows = "district" | {...}, cols = "kind", value = "count()" } */
+static int ds_pivot(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1), *out = NULL;
+    const char **rows, *cols, *value = "count()";
+    size_t n;
+    dsbox *b;
+    if (!is_table(L, 2))
+        return luaL_error(L, "pivot: expected a table { rows = ..., cols = "
+                             "..., value = ... }, got %s", type_name(L, 2));
+    lua_settop(L, 2);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                       : "";
+        if (strcmp(k, "rows") && strcmp(k, "cols") && strcmp(k, "value"))
+            return luaL_error(L, "pivot: unknown field '%s' (known: rows, "
+                                 "cols, value)", k);
+        lua_pop(L, 1);
+    }
+    lua_getfield(L, 2, "cols");                        /* 3 */
+    cols = arg_string(L, 3, "pivot", "cols");
+    lua_getfield(L, 2, "value");                       /* 4 */
+    if (!lua_isnil(L, 4)) value = arg_string(L, 4, "pivot", "value");
+    lua_getfield(L, 2, "rows");                        /* 5 */
+    if (lua_isnil(L, 5)) return luaL_error(L, "pivot: no rows given");
+    rows = name_list(L, 5, "pivot", "rows", &n);
+    b = new_dsbox(L);
+    int rc = cs_dataset_pivot(ds, rows, n, cols, value, &out);
+    return set_dataset(L, b, rc, out, "pivot");
+}
+
+/* cs.clock(): seconds on a monotonic clock, for timing statements. */
+static int l_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+    return 1;
+}
+
+static const luaL_Reg lib_funcs[] = {{"clock", l_clock},
+                                     {"read_csv", l_read_csv},
                                      {"read_csv_string", l_read_csv_string},
                                      {"dataset", l_dataset},
                                      {NULL, NULL}};
@@ -1437,7 +1861,25 @@ static const luaL_Reg ds_methods[] = {{"names", ds_names},
                                       {"filter", ds_filter},
                                       {"write_csv", ds_write_csv},
                                       {"to_csv", ds_to_csv},
+                                      {"select", ds_select},
+                                      {"drop", ds_drop},
+                                      {"rename", ds_rename},
+                                      {"mutate", ds_mutate},
+                                      {"concat", ds_concat},
+                                      {"slice", ds_slice},
+                                      {"distinct", ds_distinct},
+                                      {"agg", ds_agg},
+                                      {"group_by", ds_group_by},
+                                      {"sort", ds_sort},
+                                      {"join", ds_join},
+                                      {"pivot", ds_pivot},
                                       {NULL, NULL}};
+
+static const luaL_Reg grouped_meta[] = {{"__tostring", grouped_tostring},
+                                        {NULL, NULL}};
+
+static const luaL_Reg grouped_methods[] = {{"agg", grouped_agg},
+                                           {NULL, NULL}};
 
 static const luaL_Reg col_meta[] = {{"__gc", box_close},
                                     {"__close", box_close},
@@ -1483,6 +1925,8 @@ LUAMOD_API int luaopen_coopstat(lua_State *L)
     n = lua_gettop(L);
     make_metatable(L, DATASET_MT, e, n, ds_meta, ds_methods, ds_index);
     make_metatable(L, COLUMN_MT, e, n, col_meta, col_methods, col_index);
+    make_metatable(L, GROUPED_MT, e, n, grouped_meta, grouped_methods,
+                   grouped_index);
     luaL_newlibtable(L, lib_funcs);
     lua_pushvalue(L, e);
     lua_pushvalue(L, n);

@@ -356,7 +356,7 @@ section("rows, filter, head, col", function()
   local truthy = orgs:filter(function(row) return row.members end)
   eq(#truthy, 4, "filter treats values as truthy")
   raises("boom", orgs.filter, orgs, function() error("boom") end)
-  raises("function expected", orgs.filter, orgs, 5)
+  raises("expected a condition (a string) or a function", orgs.filter, orgs, 5)
 
   eq(#orgs:head(), 5, "head default on a short dataset")
   eq(#orgs:head(2), 2, "head(2)")
