@@ -5,18 +5,12 @@
 ** (group id, value) into arrays indexed by group id.  All temporary
 ** state lives in one arena per operation, freed in one call.
 */
-/* For madvise(): big temporary arrays ask for transparent huge pages. */
-#define _DEFAULT_SOURCE 1
-
 #include "csint.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 __extension__ typedef __int128 i128;
 
@@ -40,23 +34,6 @@ typedef struct arena {
 
 _Static_assert(sizeof(blk) % 16 == 0, "arena header keeps alignment");
 
-/* The first touch of fresh memory costs a page fault per 4 KiB page:
-** on virtual machines about 3 ms per MiB, more than the kernels that
-** fill the arrays.  Huge pages make it a fault per 2 MiB.  This is only
-** advice: any allocator's memory may be given it. */
-static void advise_huge(void *p, size_t bytes)
-{
-#if defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
-
 static void *ar_alloc(arena *a, size_t count, size_t size)
 {
     size_t bytes;
@@ -66,7 +43,6 @@ static void *ar_alloc(arena *a, size_t count, size_t size)
         return NULL;
     b = cs__alloc(a->eng, sizeof(blk) + bytes);
     if (!b) return NULL;
-    if (bytes >= ((size_t)4 << 20)) advise_huge(b + 1, bytes);
     b->size = bytes;
     b->prev = NULL;
     b->next = a->head;

@@ -3,21 +3,47 @@
 ** Every byte the core allocates goes through eng->alloc, so a test
 ** allocator can count, limit or fail allocations.
 */
+#define _DEFAULT_SOURCE   /* madvise(2) */
 #include "csint.h"
 
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Fresh blocks this large are results and kernel state touched end to
+** end: huge pages make first touch several times cheaper (about 3 ms a
+** MiB with 4 KiB pages on a virtual machine, against well under 1). */
+#define HUGE_BLOCK ((size_t)4 << 20)
+
+static void advise_huge(void *p, size_t bytes)
+{
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)1 << 21;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 static void *default_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
+    void *p;
     (void)ud;
     (void)osize;
     if (nsize == 0) {
         free(ptr);
         return NULL;
     }
-    return realloc(ptr, nsize);
+    p = realloc(ptr, nsize);
+    /* Only fresh blocks: advising blocks that grow by realloc (columns
+    ** being read) made the kernel compact memory at every step, which
+    ** cost more than it saved. */
+    if (p && !ptr && nsize >= HUGE_BLOCK) advise_huge(p, nsize);
+    return p;
 }
 
 int cs_engine_new(cs_alloc_fn alloc, void *ud, cs_engine **out)
