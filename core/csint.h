@@ -182,6 +182,12 @@ static inline const cs_column *cs__dataset_base(const cs_dataset *ds,
     return ds->cols[i];
 }
 
+/* A view of DS's columns showing the rows SEL holds, which are rows of
+** DS's base columns (already composed with DS's own selection).  Takes
+** SEL, even on error.  Errors: CS_ENOMEM. */
+int cs__dataset_view_sel(const cs_dataset *ds, cs_sel *sel,
+                         cs_dataset **out);
+
 /* A view of DS showing its rows POS[0..N) (positions in DS, < nrows, in
 ** any order, repeats allowed).  Views of views compose, so the base of a
 ** view is always dense.  Errors: CS_EOVERFLOW when DS's base has more

@@ -227,10 +227,29 @@ int cs_dataset_take(const cs_dataset *ds, const size_t *rows, size_t n,
     return rc;
 }
 
+int cs__dataset_view_sel(const cs_dataset *ds, cs_sel *sel,
+                         cs_dataset **out)
+{
+    cs_dataset *v = NULL;
+    size_t i;
+    int rc = cs_dataset_new(ds->eng, &v);
+    *out = NULL;
+    for (i = 0; !rc && i < ds->ncols; i++)
+        rc = cs_dataset_add(v, ds->names[i], ds->cols[i]);
+    if (rc) {
+        cs__sel_release(sel);
+        cs_dataset_free(v);
+        return rc;
+    }
+    v->nrows = sel->n;
+    v->sel = sel;
+    *out = v;
+    return CS_OK;
+}
+
 int cs__dataset_view(const cs_dataset *ds, const uint32_t *pos, size_t n,
                      cs_dataset **out)
 {
-    cs_dataset *v = NULL;
     cs_sel *sel = NULL;
     size_t i, base_rows = ds->ncols ? ds->cols[0]->len : ds->nrows;
     int rc;
@@ -242,20 +261,7 @@ int cs__dataset_view(const cs_dataset *ds, const uint32_t *pos, size_t n,
     if (rc) return rc;
     for (i = 0; i < n; i++)
         sel->rows[i] = ds->sel ? ds->sel->rows[pos[i]] : pos[i];
-    rc = cs_dataset_new(ds->eng, &v);
-    if (rc) goto fail;
-    for (i = 0; i < ds->ncols; i++) {
-        rc = cs_dataset_add(v, ds->names[i], ds->cols[i]);
-        if (rc) goto fail;
-    }
-    v->nrows = n;
-    v->sel = sel;
-    *out = v;
-    return CS_OK;
-fail:
-    cs__sel_release(sel);
-    cs_dataset_free(v);
-    return rc;
+    return cs__dataset_view_sel(ds, sel, out);
 }
 
 int cs_dataset_slice(const cs_dataset *ds, size_t offset, size_t n,

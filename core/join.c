@@ -356,27 +356,6 @@ static int emit_finish(emitter *em, cs_dataset **out)
     return CS_OK;
 }
 
-/* A view of DS whose selection SEL (base rows) it takes. */
-static int make_view(const cs_dataset *ds, cs_sel *sel, cs_dataset **out)
-{
-    cs_dataset *v = NULL;
-    size_t i;
-    int rc = cs_dataset_new(ds->eng, &v);
-    if (rc) goto fail;
-    for (i = 0; i < ds->ncols; i++) {
-        rc = cs_dataset_add(v, ds->names[i], ds->cols[i]);
-        if (rc) goto fail;
-    }
-    v->nrows = sel->n;
-    v->sel = sel;
-    *out = v;
-    return CS_OK;
-fail:
-    cs__sel_release(sel);
-    cs_dataset_free(v);
-    return rc;
-}
-
 /* ---- output ---- */
 
 /* Names of right's non-key columns in the output (NULL for keys), the
@@ -719,7 +698,7 @@ int cs_dataset_join(const cs_dataset *left, const cs_dataset *right,
             ssel->rows = rows;
             ssel->n = nsel;
         }
-        rc = make_view(left, ssel, out);
+        rc = cs__dataset_view_sel(left, ssel, out);
         ssel = NULL;
     } else {
         rc = emit_finish(em, out);

@@ -682,27 +682,6 @@ static int null_partition(sorter *st, const skey *k)
     return CS_OK;
 }
 
-/* A view of DS whose selection SEL (base rows) it takes. */
-static int make_view(const cs_dataset *ds, cs_sel *sel, cs_dataset **out)
-{
-    cs_dataset *v = NULL;
-    size_t i;
-    int rc = cs_dataset_new(ds->eng, &v);
-    if (rc) goto fail;
-    for (i = 0; i < ds->ncols; i++) {
-        rc = cs_dataset_add(v, ds->names[i], ds->cols[i]);
-        if (rc) goto fail;
-    }
-    v->nrows = sel->n;
-    v->sel = sel;
-    *out = v;
-    return CS_OK;
-fail:
-    cs__sel_release(sel);
-    cs_dataset_free(v);
-    return rc;
-}
-
 int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
                     size_t nkeys, cs_collation coll, cs_dataset **out)
 {
@@ -803,7 +782,7 @@ int cs_dataset_sort(const cs_dataset *ds, const char *const *keys,
     /* Positions in DS become rows of its base. */
     if (ds->sel)
         for (j = 0; j < n; j++) st.sel[j] = ds->sel->rows[st.sel[j]];
-    rc = make_view(ds, sel, out);
+    rc = cs__dataset_view_sel(ds, sel, out);
     sel = NULL;
 done:
     if (uc) ucol_close(uc);

@@ -92,8 +92,6 @@ int cs_dataset_filter(const cs_dataset *ds, const char *cond,
 {
     cs_expr *e = NULL;
     cs_sel *sel = NULL;
-    cs_dataset *res = NULL;
-    size_t k;
     int rc;
     *out = NULL;
     if ((rc = cs_expr_compile(ds, cond, &e))) return rc;
@@ -102,18 +100,7 @@ int cs_dataset_filter(const cs_dataset *ds, const char *cond,
         rc = filter_by_take(ds, e, out);
     cs_expr_free(e);
     if (rc || *out) return rc;
-    if ((rc = cs_dataset_new(ds->eng, &res))) goto done;
-    for (k = 0; k < ds->ncols; k++)
-        if ((rc = cs_dataset_add(res, ds->names[k], ds->cols[k]))) goto done;
-    res->nrows = sel->n;
-    res->sel = sel;
-    sel = NULL;
-    *out = res;
-    res = NULL;
-done:
-    cs__sel_release(sel);
-    cs_dataset_free(res);
-    return rc;
+    return cs__dataset_view_sel(ds, sel, out);
 }
 
 int cs_dataset_select(const cs_dataset *ds, const char *const *names,
