@@ -93,33 +93,12 @@ static void list_commands(FILE *f)
     fprintf(f, "\n");
 }
 
-/* Levenshtein distance of A and B, both short words. */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t row[32], i, j, la = strlen(a), lb = strlen(b);
-    if (la >= 32 || lb >= 32) return (size_t)-1;
-    for (j = 0; j <= lb; j++)
-        row[j] = j;
-    for (i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
 static int unknown_command(const char *name)
 {
     size_t i, best = (size_t)-1;
     const char *guess = NULL;
     for (i = 0; i < NCOMMANDS; i++) {
-        size_t d = edit_distance(name, commands[i].name);
+        size_t d = cs_text_distance(name, commands[i].name);
         if (d < best) {
             best = d;
             guess = commands[i].name;

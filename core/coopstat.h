@@ -450,6 +450,10 @@ int cs_dataset_join(const cs_dataset *left, const cs_dataset *right,
 /* Display width (terminal cells) of UTF-8 text S[0..LEN); invalid
 ** bytes count as one cell each. */
 size_t cs_utf8_width(const char *s, size_t len);
+/* The edit distance (insertions, deletions, substitutions of bytes)
+** between A and B, for "did you mean" hints; (size_t)-1 when either is
+** longer than 64 bytes. */
+size_t cs_text_distance(const char *a, const char *b);
 /* Returns 1 when S[0..LEN) is valid UTF-8 (no overlongs, surrogates or
 ** values beyond U+10FFFF); else 0 and *BAD_OFFSET = first bad byte. */
 int cs_utf8_valid(const char *s, size_t len, size_t *bad_offset);

@@ -182,6 +182,11 @@ static inline const cs_column *cs__dataset_base(const cs_dataset *ds,
     return ds->cols[i];
 }
 
+/* Writes DS's column names, comma-separated, into BUF (SIZE > 8) for an
+** error message, ending in ", ..." when they do not fit; "none" when
+** DS has no column.  Returns BUF or the literal. */
+const char *cs__list_columns(const cs_dataset *ds, char *buf, size_t size);
+
 /* A view of DS's columns showing the rows SEL holds, which are rows of
 ** DS's base columns (already composed with DS's own selection).  Takes
 ** SEL, even on error.  Errors: CS_ENOMEM. */

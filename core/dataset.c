@@ -165,19 +165,33 @@ ptrdiff_t cs_dataset_find(const cs_dataset *ds, const char *name)
     return found;
 }
 
+const char *cs__list_columns(const cs_dataset *ds, char *buf, size_t size)
+{
+    size_t i, used = 0;
+    if (!ds->ncols) return "none";
+    for (i = 0; i < ds->ncols; i++) {
+        size_t len = strlen(ds->names[i]);
+        if (used + len + 2 + 6 > size) {
+            memcpy(buf + used, ", ...", 6);
+            return buf;
+        }
+        if (i) {
+            memcpy(buf + used, ", ", 2);
+            used += 2;
+        }
+        memcpy(buf + used, ds->names[i], len + 1);
+        used += len;
+    }
+    return buf;
+}
+
 cs_column *cs_dataset_get(const cs_dataset *ds, const char *name)
 {
     ptrdiff_t i = cs_dataset_find(ds, name);
-    cs_buf b;
-    size_t k;
+    char cols[320];
     if (i >= 0) return cs_dataset_column(ds, (size_t)i);
-    /* List what exists, within the message buffer's room. */
-    cs__buf_init(&b, ds->eng);
-    for (k = 0; k < ds->ncols && b.len < 300; k++)
-        if (cs__buf_printf(&b, "%s%s", k ? ", " : "", ds->names[k])) break;
-    cs__error(ds->eng, CS_ENOTFOUND, "no column '%s' (columns: %s%s)", name,
-              b.p ? b.p : "none", k < ds->ncols ? ", ..." : "");
-    cs__buf_free(&b);
+    cs__error(ds->eng, CS_ENOTFOUND, "no column '%s' (columns: %s)", name,
+              cs__list_columns(ds, cols, sizeof cols));
     return NULL;
 }
 

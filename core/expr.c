@@ -651,26 +651,6 @@ static int mk_call(parser *p, const struct fn *f, int *args, int nargs,
     }
 }
 
-/* Edit distance between two short names, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), i, j, row[65];
-    if (la > 64 || lb > 64) return (size_t)-1;
-    for (j = 0; j <= lb; j++) row[j] = j;
-    for (i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
 static int column(parser *p, size_t at)
 {
     const char *name = p->sval.p;
@@ -680,7 +660,7 @@ static int column(parser *p, size_t at)
         size_t j, best = 3, d;
         const char *near = NULL;
         for (j = 0; j < cs_dataset_ncols(p->ds); j++) {
-            d = distance(name, cs_dataset_colname(p->ds, j));
+            d = cs_text_distance(name, cs_dataset_colname(p->ds, j));
             if (d < best) {
                 best = d;
                 near = cs_dataset_colname(p->ds, j);

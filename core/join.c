@@ -41,27 +41,6 @@ typedef struct block {
     uint8_t bad[BLOCK];
 } block;
 
-/* Writes DS's column names into BUF (SIZE > 8) for an error message. */
-static const char *list_columns(const cs_dataset *ds, char *buf, size_t size)
-{
-    size_t i, used = 0;
-    if (!ds->ncols) return "none";
-    for (i = 0; i < ds->ncols; i++) {
-        size_t len = strlen(ds->names[i]);
-        if (used + len + 2 + 6 > size) {
-            memcpy(buf + used, ", ...", 6);
-            return buf;
-        }
-        if (i) {
-            memcpy(buf + used, ", ", 2);
-            used += 2;
-        }
-        memcpy(buf + used, ds->names[i], len + 1);
-        used += len;
-    }
-    return buf;
-}
-
 /* ---- key words ---- */
 
 #define LOAD_LOOP(ctype, CONV)                                           \
@@ -432,13 +411,13 @@ static int resolve_keys(const cs_dataset *left, const cs_dataset *right,
             return cs__error(eng, CS_ENOTFOUND,
                              "join key '%s' is not a column of the left "
                              "dataset (columns: %s)",
-                             ln, list_columns(left, cols, sizeof cols));
+                             ln, cs__list_columns(left, cols, sizeof cols));
         ri = cs_dataset_find(right, rn);
         if (ri < 0)
             return cs__error(eng, CS_ENOTFOUND,
                              "join key '%s' is not a column of the right "
                              "dataset (columns: %s)",
-                             rn, list_columns(right, cols, sizeof cols));
+                             rn, cs__list_columns(right, cols, sizeof cols));
         q->lb = cs__dataset_base(left, (size_t)li, &q->lsel);
         q->rb = cs__dataset_base(right, (size_t)ri, &q->rsel);
         q->rcol = (size_t)ri;

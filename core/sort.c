@@ -70,27 +70,6 @@ static ptrdiff_t find_name(const cs_dataset *ds, const char *s, size_t len)
     return found;
 }
 
-/* Writes DS's column names into BUF (SIZE > 8) for an error message. */
-static const char *list_columns(const cs_dataset *ds, char *buf, size_t size)
-{
-    size_t i, used = 0;
-    if (!ds->ncols) return "none";
-    for (i = 0; i < ds->ncols; i++) {
-        size_t len = strlen(ds->names[i]);
-        if (used + len + 2 + 6 > size) {
-            memcpy(buf + used, ", ...", 6);
-            return buf;
-        }
-        if (i) {
-            memcpy(buf + used, ", ", 2);
-            used += 2;
-        }
-        memcpy(buf + used, ds->names[i], len + 1);
-        used += len;
-    }
-    return buf;
-}
-
 static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
                      int *desc)
 {
@@ -147,7 +126,7 @@ static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
         return cs__error(ds->eng, CS_ENOTFOUND,
                          "sort key '%s': no column '%.*s' (columns: %s)", text,
                          nlen > 200 ? 200 : (int)nlen, name,
-                         list_columns(ds, cols, sizeof cols));
+                         cs__list_columns(ds, cols, sizeof cols));
     *col = (size_t)idx;
     return CS_OK;
 }

@@ -137,3 +137,22 @@ int cs__nfc(cs_engine *eng, const char *s, size_t len, cs_buf *out)
     out->p[out->len] = '\0';
     return CS_OK;
 }
+
+size_t cs_text_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j, row[65];
+    if (la > 64 || lb > 64) return (size_t)-1;
+    for (j = 0; j <= lb; j++) row[j] = j;
+    for (i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
