@@ -149,8 +149,11 @@ static int raise_status(lua_State *L, cs_engine *eng, int rc, const char *what)
 {
     const char *msg = cs_errmsg(eng);
     if (rc == CS_EINTERRUPT) cs_engine_clear_interrupt(eng);
+    size_t wl = what ? strlen(what) : 0;
     if (msg == NULL || *msg == '\0') msg = cs_strerror(rc);
-    if (what) return luaL_error(L, "%s: %s", what, msg);
+    /* Core verbs name themselves already ("select: no column ..."). */
+    if (what && !(strncmp(msg, what, wl) == 0 && msg[wl] == ':'))
+        return luaL_error(L, "%s: %s", what, msg);
     return luaL_error(L, "%s", msg);
 }
 
