@@ -187,6 +187,13 @@ static inline const cs_column *cs__dataset_base(const cs_dataset *ds,
 ** DS has no column.  Returns BUF or the literal. */
 const char *cs__list_columns(const cs_dataset *ds, char *buf, size_t size);
 
+/* The column name of DS closest to NAME (edit distance at most 2), for
+** "did you mean" hints; NULL when none is that close. */
+const char *cs__nearest_column(const cs_dataset *ds, const char *name);
+/* Sets "no column 'NAME' (did you mean 'X'? columns: ...)" on DS's
+** engine, after PREFIX (may be ""), and returns CS_ENOTFOUND. */
+int cs__no_column(const cs_dataset *ds, const char *prefix, const char *name);
+
 /* A view of DS's columns showing the rows SEL holds, which are rows of
 ** DS's base columns (already composed with DS's own selection).  Takes
 ** SEL, even on error.  Errors: CS_ENOMEM. */

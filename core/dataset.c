@@ -185,13 +185,39 @@ const char *cs__list_columns(const cs_dataset *ds, char *buf, size_t size)
     return buf;
 }
 
+const char *cs__nearest_column(const cs_dataset *ds, const char *name)
+{
+    size_t j, best = 3, d;
+    const char *near = NULL;
+    for (j = 0; j < ds->ncols; j++) {
+        d = cs_text_distance(name, ds->names[j]);
+        if (d < best) {
+            best = d;
+            near = ds->names[j];
+        }
+    }
+    return near;
+}
+
+int cs__no_column(const cs_dataset *ds, const char *prefix, const char *name)
+{
+    const char *near = cs__nearest_column(ds, name);
+    char cols[320];
+    cs__list_columns(ds, cols, sizeof cols);
+    if (near)
+        return cs__error(ds->eng, CS_ENOTFOUND,
+                         "%sno column '%.200s' (did you mean '%s'? columns: "
+                         "%s)", prefix, name, near, cols);
+    return cs__error(ds->eng, CS_ENOTFOUND,
+                     "%sno column '%.200s' (columns: %s)", prefix, name,
+                     ds->ncols ? cols : "none");
+}
+
 cs_column *cs_dataset_get(const cs_dataset *ds, const char *name)
 {
     ptrdiff_t i = cs_dataset_find(ds, name);
-    char cols[320];
     if (i >= 0) return cs_dataset_column(ds, (size_t)i);
-    cs__error(ds->eng, CS_ENOTFOUND, "no column '%s' (columns: %s)", name,
-              cs__list_columns(ds, cols, sizeof cols));
+    cs__no_column(ds, "", name);
     return NULL;
 }
 

@@ -657,15 +657,7 @@ static int column(parser *p, size_t at)
     ptrdiff_t idx = cs_dataset_find(p->ds, name);
     int k;
     if (idx < 0) {
-        size_t j, best = 3, d;
-        const char *near = NULL;
-        for (j = 0; j < cs_dataset_ncols(p->ds); j++) {
-            d = cs_text_distance(name, cs_dataset_colname(p->ds, j));
-            if (d < best) {
-                best = d;
-                near = cs_dataset_colname(p->ds, j);
-            }
-        }
+        const char *near = cs__nearest_column(p->ds, name);
         if (near)
             return fail(p, at, CS_ENOTFOUND,
                         "no column '%s' (did you mean '%s'?)", name, near);

@@ -398,7 +398,6 @@ static int resolve_keys(const cs_dataset *left, const cs_dataset *right,
                         size_t nkeys, jkey *ks)
 {
     cs_engine *eng = left->eng;
-    char cols[256];
     size_t k;
     for (k = 0; k < nkeys; k++) {
         const char *ln = lkeys[k], *rn = rkeys ? rkeys[k] : lkeys[k];
@@ -407,17 +406,9 @@ static int resolve_keys(const cs_dataset *left, const cs_dataset *right,
         if (!ln || !rn)
             return cs__error(eng, CS_EMISUSE, "join key %zu is NULL", k + 1);
         li = cs_dataset_find(left, ln);
-        if (li < 0)
-            return cs__error(eng, CS_ENOTFOUND,
-                             "join key '%s' is not a column of the left "
-                             "dataset (columns: %s)",
-                             ln, cs__list_columns(left, cols, sizeof cols));
+        if (li < 0) return cs__no_column(left, "join: left dataset: ", ln);
         ri = cs_dataset_find(right, rn);
-        if (ri < 0)
-            return cs__error(eng, CS_ENOTFOUND,
-                             "join key '%s' is not a column of the right "
-                             "dataset (columns: %s)",
-                             rn, cs__list_columns(right, cols, sizeof cols));
+        if (ri < 0) return cs__no_column(right, "join: right dataset: ", rn);
         q->lb = cs__dataset_base(left, (size_t)li, &q->lsel);
         q->rb = cs__dataset_base(right, (size_t)ri, &q->rsel);
         q->rcol = (size_t)ri;

@@ -10,6 +10,7 @@
 */
 #include "csint.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <unicode/ucol.h>
@@ -76,7 +77,6 @@ static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
     const char *s = text, *e = text + strlen(text), *name;
     size_t nlen;
     ptrdiff_t idx;
-    char cols[256];
     while (s < e && is_space(*s)) s++;
     while (e > s && is_space(e[-1])) e--;
     *desc = 0;
@@ -122,11 +122,12 @@ static int parse_key(const cs_dataset *ds, const char *text, size_t *col,
                          text);
     idx = find_name(ds, name, nlen);
     if (idx == -2) return cs__oom(ds->eng);
-    if (idx < 0)
-        return cs__error(ds->eng, CS_ENOTFOUND,
-                         "sort key '%s': no column '%.*s' (columns: %s)", text,
-                         nlen > 200 ? 200 : (int)nlen, name,
-                         cs__list_columns(ds, cols, sizeof cols));
+    if (idx < 0) {
+        char prefix[240], nm[201];
+        snprintf(prefix, sizeof prefix, "sort key '%.200s': ", text);
+        snprintf(nm, sizeof nm, "%.*s", nlen > 200 ? 200 : (int)nlen, name);
+        return cs__no_column(ds, prefix, nm);
+    }
     *col = (size_t)idx;
     return CS_OK;
 }

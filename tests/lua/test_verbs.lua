@@ -181,6 +181,10 @@ section("join: inner, left, semi, anti", function()
   local ren = reps:rename{ org_id = "id" }
   eq(#active:join(ren, { left = "org_id", right = "id" }), #reps, "left/right keys")
   raises("org_id", active.join, active, orgs:select("name"):rename{ name = "org_id" }, "org_id")
+  raises({ "right dataset", "no column 'org_ids'", "did you mean 'org_id'?" },
+         active.join, active, reps, { left = "org_id", right = "org_ids" })
+  raises({ "sort key 'membres desc'", "did you mean 'members'?" }, orgs.sort, orgs,
+         "membres desc")
 end)
 
 section("pivot, distinct, concat, slice", function()
