@@ -104,6 +104,23 @@ void cs__format_double(double v, char *buf, size_t size);
 /* 1 when S[0..LEN) is all ASCII. */
 int cs__is_ascii(const char *s, size_t len);
 
+/* ---- dates ---- */
+/* Hinnant's days-to-civil: year, month and day of DAYS since 1970-01-01,
+** exact for every int32 day (inline for the date kernels). */
+static inline void cs__civil(int32_t days, int64_t *y, int64_t *m,
+                             int64_t *d)
+{
+    int64_t z = (int64_t)days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
 /* ---- columns ---- */
 struct cs_column {
     cs_engine *eng;

@@ -1039,6 +1039,42 @@ static int start_column(job *j, colinfo *c, cs_type t, size_t lead)
     return CS_OK;
 }
 
+/* Parses F as a value of type T into *P; 0 when it is not one. */
+static int parse_as(const reader *r, cs_type t, const field *f, parsed *p)
+{
+    p->num = NUM_NONE;
+    switch (t) {
+    case CS_TYPE_STR:
+        return 1;
+    case CS_TYPE_I64:
+        p->num = parse_number(f->s, f->len, r->decimal, r->thousands, &p->iv,
+                              &p->dv);
+        return p->num == NUM_INT;
+    case CS_TYPE_F64:
+        p->num = parse_number(f->s, f->len, r->decimal, r->thousands, &p->iv,
+                              &p->dv);
+        return p->num != NUM_NONE || parse_special(f->s, f->len, &p->dv);
+    case CS_TYPE_BOOL:
+        return parse_bool(f->s, f->len, &p->b);
+    case CS_TYPE_DATE:
+        return parse_date(f->s, f->len, r->date_format, &p->d);
+    }
+    return 0;
+}
+
+/* Pass 2 on one value of a column being read again, which pass 1 has
+** checked.  Columns were reserved to the row count. */
+static int push_field(const reader *r, colinfo *c, const field *f)
+{
+    parsed p;
+    if (is_null(r, f)) return cs_column_push_null(c->col);
+    if (c->col->len >= c->col->cap)
+        return error_at(r, CS_EPARSE, f->at, "input changed while being read");
+    if (!parse_as(r, c->type, f, &p))
+        return error_at(r, CS_EPARSE, f->at, "value changed while being read");
+    return store(r->eng, c, c->type, f, &p);
+}
+
 /* Pass 1 on one value: checks it, narrows its column's type and stores
 ** it (see colinfo). */
 static int check_field(job *j, size_t ci, const field *f)
@@ -1060,32 +1096,12 @@ static int check_field(job *j, size_t ci, const field *f)
     }
     p.num = NUM_NONE;
     if (c->want) {
-        int ok = 0;
-        switch (c->want) {
-        case CS_TYPE_STR:
-            ok = 1;
-            break;
-        case CS_TYPE_I64:
-            p.num = parse_number(f->s, f->len, r->decimal, r->thousands,
-                                 &p.iv, &p.dv);
-            if (p.num != NUM_INT)
-                return type_error(j, f, ci, CS_TYPE_I64,
-                                  p.num == NUM_BIG ? " (out of range)" : "");
-            ok = 1;
-            break;
-        case CS_TYPE_F64:
-            p.num = parse_number(f->s, f->len, r->decimal, r->thousands,
-                                 &p.iv, &p.dv);
-            ok = p.num != NUM_NONE || parse_special(f->s, f->len, &p.dv);
-            break;
-        case CS_TYPE_BOOL:
-            ok = parse_bool(f->s, f->len, &p.b);
-            break;
-        case CS_TYPE_DATE:
-            ok = parse_date(f->s, f->len, r->date_format, &p.d);
-            break;
-        }
-        if (!ok) return type_error(j, f, ci, c->want, "");
+        int ok = parse_as(r, c->want, f, &p);
+        if (!ok)
+            return type_error(j, f, ci, c->want,
+                              c->want == CS_TYPE_I64 && p.num == NUM_BIG
+                                  ? " (out of range)"
+                                  : "");
         if (!c->spec && (rc = start_column(j, c, c->want, j->nrows)))
             return rc;
         return store(r->eng, c, c->want, f, &p);
@@ -1174,42 +1190,6 @@ static int pass1(job *j)
         }
     }
     return CS_OK;
-}
-
-/* Pass 2 on one value of a column being read again, which pass 1 has
-** checked.  Columns were reserved to the row count. */
-static int push_field(const reader *r, colinfo *c, const field *f)
-{
-    parsed p;
-    int ok = 0;
-
-    if (is_null(r, f)) return cs_column_push_null(c->col);
-    if (c->col->len >= c->col->cap)
-        return error_at(r, CS_EPARSE, f->at, "input changed while being read");
-    switch (c->type) {
-    case CS_TYPE_STR:
-        ok = 1;
-        break;
-    case CS_TYPE_I64:
-        p.num = parse_number(f->s, f->len, r->decimal, r->thousands, &p.iv,
-                             &p.dv);
-        ok = p.num == NUM_INT;
-        break;
-    case CS_TYPE_F64:
-        p.num = parse_number(f->s, f->len, r->decimal, r->thousands, &p.iv,
-                             &p.dv);
-        ok = p.num != NUM_NONE || parse_special(f->s, f->len, &p.dv);
-        break;
-    case CS_TYPE_BOOL:
-        ok = parse_bool(f->s, f->len, &p.b);
-        break;
-    case CS_TYPE_DATE:
-        ok = parse_date(f->s, f->len, r->date_format, &p.d);
-        break;
-    }
-    if (!ok)
-        return error_at(r, CS_EPARSE, f->at, "value changed while being read");
-    return store(r->eng, c, c->type, f, &p);
 }
 
 static int pass2(job *j)

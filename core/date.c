@@ -20,15 +20,9 @@ int32_t cs_date_from_ymd(int y, int m, int d)
 
 void cs_date_ymd(int32_t days, int *y, int *m, int *d)
 {
-    int64_t z = (int64_t)days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yoe + era * 400 + (mm <= 2));
+    int64_t yy, mm, dd;
+    cs__civil(days, &yy, &mm, &dd);
+    *y = (int)yy;
     *m = (int)mm;
     *d = (int)dd;
 }

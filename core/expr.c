@@ -1881,25 +1881,11 @@ static int choose(run *r, const node *nd, slot *s, const slot *a,
     return CS_OK;
 }
 
-/* Hinnant's days-to-civil, as cs_date_ymd: exact for every int32 day. */
-static inline void civil(int32_t days, int64_t *y, int64_t *m, int64_t *d)
-{
-    int64_t z = (int64_t)days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 /* Neri and Schneider's calendar conversion ("Euclidean affine functions
 ** and their application to calendar algorithms", 2022): multiplications
 ** and shifts only, so it vectorises.  Exact for days in [NS_MIN,
 ** NS_MAX]; returns nonzero when some day is outside, and the caller
-** falls back to civil() for the block. */
+** falls back to cs__civil() for the block. */
 #define NS_K (719468u + 146097u * 82u)
 #define NS_MIN (-(int64_t)NS_K)
 #define NS_MAX ((int64_t)1073741823 - (int64_t)NS_K)
@@ -1989,7 +1975,7 @@ static int funcs(run *r, const node *nd, slot *s, const slot *a, size_t n)
         if (!ymd_fast(nd->op, OI64(s), PI32(a), n)) break;
         for (i = 0; i < n; i++) {
             int64_t y, m, d;
-            civil(PI32(a)[i], &y, &m, &d);
+            cs__civil(PI32(a)[i], &y, &m, &d);
             OI64(s)[i] = nd->op == OP_YEAR ? y : nd->op == OP_MONTH ? m : d;
         }
         break;
