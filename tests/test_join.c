@@ -17,6 +17,7 @@
 #include "csint.h"   /* views are internal */
 
 #include "tally.h"
+#include "build.h"
 
 /* ---- building and reading datasets ---- */
 
@@ -32,22 +33,6 @@ static int add_i64(cs_dataset *ds, const char *name, const int64_t *v,
     if (rc) return rc;
     for (i = 0; i < n && !rc; i++)
         rc = v[i] == NA ? cs_column_push_null(c) : cs_column_push_i64(c, v[i]);
-    if (!rc) rc = cs_dataset_add(ds, name, c);
-    cs_column_release(c);
-    return rc;
-}
-
-/* A NULL string is null. */
-static int add_str(cs_dataset *ds, const char *name, const char *const *v,
-                   size_t n)
-{
-    cs_column *c;
-    size_t i;
-    int rc = cs_column_new(cs_dataset_engine(ds), CS_TYPE_STR, &c);
-    if (rc) return rc;
-    for (i = 0; i < n && !rc; i++)
-        rc = v[i] ? cs_column_push_str(c, v[i], strlen(v[i]))
-                  : cs_column_push_null(c);
     if (!rc) rc = cs_dataset_add(ds, name, c);
     cs_column_release(c);
     return rc;

@@ -16,6 +16,7 @@
 #include "csint.h"   /* views are internal */
 
 #include "tally.h"
+#include "build.h"
 
 #include <unicode/ucol.h>
 
@@ -47,22 +48,6 @@ static int add_f64(cs_dataset *ds, const char *name, const double *v,
     for (i = 0; i < n && !rc; i++)
         rc = nul && nul[i] ? cs_column_push_null(c)
                            : cs_column_push_f64(c, v[i]);
-    if (!rc) rc = cs_dataset_add(ds, name, c);
-    cs_column_release(c);
-    return rc;
-}
-
-/* Adds a string column; a NULL string is null. */
-static int add_str(cs_dataset *ds, const char *name, const char *const *v,
-                   size_t n)
-{
-    cs_column *c;
-    size_t i;
-    int rc = cs_column_new(cs_dataset_engine(ds), CS_TYPE_STR, &c);
-    if (rc) return rc;
-    for (i = 0; i < n && !rc; i++)
-        rc = v[i] ? cs_column_push_str(c, v[i], strlen(v[i]))
-                  : cs_column_push_null(c);
     if (!rc) rc = cs_dataset_add(ds, name, c);
     cs_column_release(c);
     return rc;
