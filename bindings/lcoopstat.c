@@ -1307,26 +1307,6 @@ static int col_nulls(lua_State *L)
     return 1;
 }
 
-/* After CS_EOVERFLOW the contract leaves ST's other fields unspecified;
-** computes the count, mean, min and max of the int64 column COL. */
-static void i64_stats(const cs_column *col, cs_stats *st)
-{
-    const int64_t *v = cs_column_i64s(col);
-    size_t i, n = cs_column_len(col), seen = 0;
-    double mean = 0;
-    for (i = 0; i < n; i++) {
-        if (cs_column_is_null(col, i)) continue;
-        seen++;
-        mean += ((double)v[i] - mean) / (double)seen;
-        if (seen == 1 || v[i] < st->min.u.i) st->min.u.i = v[i];
-        if (seen == 1 || v[i] > st->max.u.i) st->max.u.i = v[i];
-    }
-    st->count = seen;
-    st->mean = mean;
-    st->min.type = st->max.type = CS_TYPE_I64;
-    st->min.isnull = st->max.isnull = seen == 0;
-}
-
 /* The stats of the column at 1, for method WHAT.  Returns CS_OK, or
 ** CS_EOVERFLOW when only the int64 sum does not fit; raises otherwise,
 ** and for string and date columns when NUMERIC. */
@@ -1339,9 +1319,8 @@ static int column_stats(lua_State *L, const char *what, int numeric,
     if (numeric && (t == CS_TYPE_STR || t == CS_TYPE_DATE))
         luaL_error(L, "%s: column is %s", what, cs_type_name(t));
     rc = cs_column_stats(col, st);
-    if (rc == CS_EOVERFLOW && t == CS_TYPE_I64)
-        i64_stats(col, st);
-    else if (rc != CS_OK)
+    /* On overflow only the int64 sum is missing; the rest is filled. */
+    if (rc != CS_OK && !(rc == CS_EOVERFLOW && t == CS_TYPE_I64))
         raise_status(L, cs_column_engine(col), rc, what);
     return rc;
 }

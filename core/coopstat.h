@@ -185,7 +185,8 @@ typedef struct cs_stats {
 
 /* Errors: CS_EOVERFLOW when the exact sum of an int64 column does not
 ** fit in int64 (the message names the column's length and the sum's
-** sign); CS_EINTERRUPT. */
+** sign); *OUT is then filled in all but ISUM (FSUM and MEAN come from
+** the exact sum).  CS_EINTERRUPT. */
 int cs_column_stats(const cs_column *col, cs_stats *out);
 
 /* ------------------------------------------------------------------ */

@@ -67,6 +67,11 @@ static void test_column_int64_sum_overflow_is_an_error(void **state)
     assert_int_equal(cs_column_push_i64(c, 1), CS_OK);
     assert_int_equal(cs_column_stats(c, &st), CS_EOVERFLOW);
     assert_non_null(strstr(cs_errmsg(eng), "int64 range"));
+    /* Everything but the int64 sum is still there. */
+    assert_int_equal(st.count, 2);
+    assert_int_equal(st.min.u.i, 1);
+    assert_int_equal(st.max.u.i, INT64_MAX);
+    assert_true(st.mean == ((double)INT64_MAX + 1.0) / 2.0);
     /* An intermediate overflow that comes back into range is exact. */
     assert_int_equal(cs_column_push_i64(c, -2), CS_OK);
     assert_int_equal(cs_column_stats(c, &st), CS_OK);
