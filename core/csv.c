@@ -1148,8 +1148,9 @@ static int check_field(job *j, size_t ci, const field *f)
 
 static void release_read(reader *r)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), n;
+    size_t page, n;
     if (!r->released || (size_t)(r->p - r->released) < RELEASE_STEP) return;
+    page = (size_t)sysconf(_SC_PAGESIZE);
     n = (size_t)(r->p - r->released) / page * page;
     madvise((void *)(uintptr_t)r->released, n, MADV_DONTNEED);
     r->released += n;
