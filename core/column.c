@@ -138,6 +138,7 @@ int cs_column_reserve(cs_column *col, size_t n)
         return cs__error(col->eng, CS_EMISUSE, "column is frozen");
     if (__builtin_add_overflow(col->len, n, &need))
         return cs__error(col->eng, CS_EOVERFLOW, "column too long");
+    col->ranged = 0;
     return need <= col->cap ? CS_OK : grow_to(col, need);
 }
 
@@ -147,6 +148,7 @@ static int room(cs_column *col)
     size_t cap;
     if (col->frozen)
         return cs__error(col->eng, CS_EMISUSE, "column is frozen");
+    col->ranged = 0;
     if (col->len < col->cap) return CS_OK;
     cap = col->cap ? col->cap * 2 : 16;
     if (cap < col->cap)
@@ -441,6 +443,76 @@ static void stats_f64(const cs_column *col, cs_stats *st)
     st->min.u.f = lo;
     st->max.u.f = hi;
 }
+
+/* Four running bounds, so that the comparisons do not wait on each
+** other. */
+#define DENSE_BOUNDS(T)                                                  \
+    do {                                                                 \
+        const T *v = data;                                               \
+        int64_t l4[4] = {l, l, l, l}, h4[4] = {h, h, h, h};              \
+        size_t i, j;                                                     \
+        for (i = 0; i + 4 <= n; i += 4)                                  \
+            for (j = 0; j < 4; j++) {                                    \
+                l4[j] = v[i + j] < l4[j] ? v[i + j] : l4[j];             \
+                h4[j] = v[i + j] > h4[j] ? v[i + j] : h4[j];             \
+            }                                                            \
+        for (; i < n; i++) {                                             \
+            l4[0] = v[i] < l4[0] ? v[i] : l4[0];                         \
+            h4[0] = v[i] > h4[0] ? v[i] : h4[0];                         \
+        }                                                                \
+        for (j = 0; j < 4; j++) {                                        \
+            l = l4[j] < l ? l4[j] : l;                                   \
+            h = h4[j] > h ? h4[j] : h;                                   \
+        }                                                                \
+    } while (0)
+
+void cs__bounds(cs_type t, const void *data, size_t n, int64_t *lo,
+                int64_t *hi)
+{
+    int64_t l = *lo, h = *hi;
+    if (t == CS_TYPE_I64) DENSE_BOUNDS(int64_t);
+    else if (t == CS_TYPE_DATE) DENSE_BOUNDS(int32_t);
+    *lo = l;
+    *hi = h;
+}
+#undef DENSE_BOUNDS
+
+#define SPARSE_BOUNDS(T)                                                 \
+    do {                                                                 \
+        const T *v = col->data;                                          \
+        size_t i;                                                        \
+        for (i = 0; i < n; i++) {                                        \
+            size_t r = sel ? sel[i] : i;                                 \
+            if (valid && !cs__bit(valid, r)) continue;                   \
+            lo = v[r] < lo ? v[r] : lo;                                  \
+            hi = v[r] > hi ? v[r] : hi;                                  \
+        }                                                                \
+    } while (0)
+
+void cs__column_range(const cs_column *col, const uint32_t *sel, size_t n,
+                      int64_t *lop, int64_t *hip)
+{
+    const uint64_t *valid = col->valid;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    if (col->ranged) {
+        *lop = col->lo;
+        *hip = col->hi;
+        return;
+    }
+    if (!sel) n = col->len;
+    if (!sel && !valid) cs__bounds(col->type, col->data, n, &lo, &hi);
+    else if (col->type == CS_TYPE_I64) SPARSE_BOUNDS(int64_t);
+    else if (col->type == CS_TYPE_DATE) SPARSE_BOUNDS(int32_t);
+    *lop = lo;
+    *hip = hi;
+    if (!sel && col->frozen) {
+        cs_column *memo = (cs_column *)(uintptr_t)col;
+        memo->lo = lo;
+        memo->hi = hi;
+        memo->ranged = 1;
+    }
+}
+#undef SPARSE_BOUNDS
 
 int cs_column_stats(const cs_column *col, cs_stats *st)
 {

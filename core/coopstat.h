@@ -46,14 +46,19 @@ typedef struct cs_engine cs_engine;
 ** left untouched).  OSIZE is the size PTR was allocated with (0 if NULL). */
 typedef void *(*cs_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
 
-/* Creates an engine.  ALLOC may be NULL for the C library allocator.
-** On CS_OK *OUT is a new engine the caller frees with cs_engine_free().
+/* Creates an engine.  ALLOC may be NULL for the C library allocator,
+** which keeps up to 128 MiB of freed large blocks (4 MiB and more) for
+** the next requests of about their size, until cs_engine_trim() or
+** cs_engine_free().  On CS_OK *OUT is a new engine the caller frees with cs_engine_free().
 ** Errors: CS_ENOMEM. */
 int cs_engine_new(cs_alloc_fn alloc, void *ud, cs_engine **out);
 
 /* Frees ENG.  Every object created on ENG must be freed first.
 ** Accepts NULL. */
 void cs_engine_free(cs_engine *eng);
+
+/* Returns the freed blocks that ENG keeps for reuse to the system. */
+void cs_engine_trim(cs_engine *eng);
 
 /* The detail of the last error on ENG ("" when none).  Owned by ENG,
 ** valid until the next call that fails on ENG. */

@@ -23,11 +23,20 @@
 /* Long loops look at the interrupt flag once every this many rows. */
 #define CS_INTERRUPT_STRIDE 4096
 
+/* Large blocks the default allocator keeps for reuse (mem.c). */
+#define CS__CACHE_SLOTS 8
+typedef struct cs__cache {
+    void *p[CS__CACHE_SLOTS];   /* oldest first */
+    size_t size[CS__CACHE_SLOTS];
+    size_t n, bytes;
+} cs__cache;
+
 struct cs_engine {
     cs_alloc_fn alloc;
     void *ud;
     volatile sig_atomic_t interrupted;
     char errmsg[512];
+    cs__cache cache;            /* used by the default allocator only */
 };
 
 /* ---- memory ---- */
@@ -134,6 +143,11 @@ struct cs_column {
     size_t nnull;
     cs_dict *dict;       /* string columns only */
     cs_buf scratch;      /* NFC work space while being filled */
+    /* int64 and date columns: when RANGED, every non-null value lies in
+    ** [LO, HI].  Set by a producer that knows it, or by cs__column_range()
+    ** on a frozen column (a memo); making room for a write clears it. */
+    int ranged;
+    int64_t lo, hi;
 };
 
 size_t cs__type_size(cs_type t);
@@ -146,6 +160,15 @@ int cs__column_push_code(cs_column *col, uint32_t code);
 ** NULL, else R32[0..N).  The new column shares SRC's dictionary. */
 int cs__column_gather(const cs_column *src, const size_t *r64,
                       const uint32_t *r32, size_t n, cs_column **out);
+
+/* Bounds of the non-null values of int64 or date column COL, read
+** through SEL[0..N) when SEL is not NULL (else N is COL's length); LO >
+** HI when there is none.  Remembered on a frozen column. */
+void cs__column_range(const cs_column *col, const uint32_t *sel, size_t n,
+                      int64_t *lo, int64_t *hi);
+/* Widens [*LO, *HI] to the N int64 or date values DATA (no null). */
+void cs__bounds(cs_type t, const void *data, size_t n, int64_t *lo,
+                int64_t *hi);
 
 /* Appends V of C type CTYPE to COL, which must have room (len < cap)
 ** and not be frozen: the inner loop of readers that reserved first. */

@@ -1912,6 +1912,26 @@ static int ymd_fast(int op, int64_t *restrict o, const int32_t *restrict days,
     return out != 0;
 }
 
+/* From 1901 to 2099 every fourth year is a leap year, so the year of
+** day D (days since 1901-01-01) is 1901 + (4 D + 3) / 1461: one
+** multiplication where the general conversion takes several.  Returns
+** nonzero when some day is outside those years. */
+#define D1901 (-25202)          /* 1901-01-01 */
+#define D2099 47481             /* 2099-12-31 */
+
+static int year_fast(int64_t *restrict o, const int32_t *restrict days,
+                     size_t n)
+{
+    uint32_t out = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t d = (uint32_t)days[i] - (uint32_t)D1901;
+        out |= (uint32_t)(d > (uint32_t)(D2099 - D1901));
+        o[i] = 1901 + (int64_t)((4 * d + 3) / 1461);
+    }
+    return out != 0;
+}
+
 static int funcs(run *r, const node *nd, slot *s, const slot *a, size_t n)
 {
     size_t i;
@@ -1972,6 +1992,7 @@ static int funcs(run *r, const node *nd, slot *s, const slot *a, size_t n)
         }
         break;
     case OP_YEAR: case OP_MONTH: case OP_DAY:
+        if (nd->op == OP_YEAR && !year_fast(OI64(s), PI32(a), n)) break;
         if (!ymd_fast(nd->op, OI64(s), PI32(a), n)) break;
         for (i = 0; i < n; i++) {
             int64_t y, m, d;
@@ -2139,6 +2160,25 @@ static int check_block(run *r, size_t done)
     return CS_OK;
 }
 
+/* Widens [*LO, *HI] to the non-null int64 or date values of block S. */
+static void block_range(const slot *s, cs_type t, size_t n, int64_t *lo,
+                        int64_t *hi)
+{
+    size_t i;
+    if (!s->valid) {
+        cs__bounds(t, s->data, n, lo, hi);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        int64_t x;
+        if (!s->valid[i]) continue;
+        x = t == CS_TYPE_I64 ? ((const int64_t *)s->data)[i]
+                             : ((const int32_t *)s->data)[i];
+        *lo = x < *lo ? x : *lo;
+        *hi = x > *hi ? x : *hi;
+    }
+}
+
 /* Appends the root's block of N values to COL (reserved), zeroing the
 ** values of null rows as cs_column_push_null does. */
 static int put_block(cs_column *col, const slot *s, cs_type t, size_t n)
@@ -2183,6 +2223,7 @@ int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out)
     const node *root = &e->nodes[e->root];
     cs_column *col = NULL;
     size_t nrows = ds->nrows, off;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
     run r;
     int rc;
     *out = NULL;
@@ -2211,9 +2252,19 @@ int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out)
         size_t n = nrows - off < BLOCK ? nrows - off : BLOCK;
         r.off = off;
         r.block = off / BLOCK + 1;
-        if ((rc = check_block(&r, off)) || (rc = ev(&r, e->root, n)) ||
-            (rc = put_block(col, &r.slots[e->root], root->type, n)))
+        if ((rc = check_block(&r, off)) || (rc = ev(&r, e->root, n)))
             goto done;
+        /* The bounds come free while the block is in cache, and spare
+        ** a group-by on the result its own pass. */
+        if (root->type == CS_TYPE_I64 || root->type == CS_TYPE_DATE)
+            block_range(&r.slots[e->root], root->type, n, &lo, &hi);
+        if ((rc = put_block(col, &r.slots[e->root], root->type, n)))
+            goto done;
+    }
+    if (root->type == CS_TYPE_I64 || root->type == CS_TYPE_DATE) {
+        col->lo = lo;
+        col->hi = hi;
+        col->ranged = 1;
     }
     *out = col;
     col = NULL;

@@ -70,6 +70,21 @@ static void ar_free(arena *a)
 /* ------------------------------------------------------------------ */
 /* A grouping: a group id per row.                                      */
 /* ------------------------------------------------------------------ */
+typedef struct agg agg;
+typedef struct sref sref;
+
+/* The running state of an aggregate that streams (see stream_update). */
+typedef struct stream {
+    const agg *a;
+    size_t cap;       /* groups the state has room for */
+    int pairs;        /* sums and counts side by side (X has nulls) */
+    int64_t *cnt;     /* non-null values per group, when X has nulls */
+    void *acc;        /* sums (or pairs), or the best value of each group */
+    i128 *wide;       /* int64 sums once one overflowed */
+    uint32_t *rank;   /* string min/max: the byte rank of each code */
+    sref *refs;       /* ... and the dictionary in that order */
+} stream;
+
 typedef struct gb {
     cs_engine *eng;
     arena *ar;
@@ -79,7 +94,20 @@ typedef struct gb {
     size_t ng;         /* groups */
     uint32_t *first;   /* ng positions: the first row of each group */
     int64_t *gsize;    /* ng row counts, made on demand */
+    stream *st;        /* aggregates that may ride along the grouping */
+    size_t nst;
+    int fused;         /* ... and did: their state is complete */
+    int want_gid;      /* GID is needed after grouping */
+    int want_sizes;    /* so are the group sizes */
 } gb;
+
+/* Groups up to this many: their sizes are counted while grouping, and
+** streamed aggregates ride along (their state stays in cache). */
+#define FUSE_GROUPS 65536
+
+static int stream_init(gb *G, stream *s, const agg *a, size_t cap);
+static int stream_update(gb *G, stream *s, const uint32_t *gg, size_t c0,
+                         size_t m);
 
 #define NEW(p, count)                                                    \
     do {                                                                 \
@@ -435,9 +463,9 @@ static int key_ids(gb *G, const cs_column *col, const uint32_t *sel,
     }
     case CS_TYPE_I64: {
         const int64_t *v = col->data;
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        int64_t lo, hi;
         uint64_t range;
-        SCAN(lo = v[r] < lo ? v[r] : lo; hi = v[r] > hi ? v[r] : hi;);
+        cs__column_range(col, sel, n, &lo, &hi);
         if (lo > hi) lo = hi = 0;           /* all null */
         range = (uint64_t)hi - (uint64_t)lo;
         if (range >= G->limit - 1) {
@@ -453,9 +481,9 @@ static int key_ids(gb *G, const cs_column *col, const uint32_t *sel,
     }
     case CS_TYPE_DATE: {
         const int32_t *v = col->data;
-        int32_t lo = INT32_MAX, hi = INT32_MIN;
+        int64_t lo, hi;
         uint64_t range;
-        SCAN(lo = v[r] < lo ? v[r] : lo; hi = v[r] > hi ? v[r] : hi;);
+        cs__column_range(col, sel, n, &lo, &hi);
         if (lo > hi) lo = hi = 0;
         range = (uint64_t)((int64_t)hi - (int64_t)lo);
         if (range >= G->limit - 1) {
@@ -530,13 +558,10 @@ typedef struct dkey {
 } dkey;
 
 /* Fills K for column COL; *OK is 0 when its range is too wide. */
-static int direct_key(gb *G, const cs_column *col, const uint32_t *sel,
-                      dkey *k, int *ok)
+static void direct_key(gb *G, const cs_column *col, const uint32_t *sel,
+                       dkey *k, int *ok)
 {
-    const uint64_t *valid = col->valid;
-    size_t n = G->n;
     uint64_t range = 0;
-    int rc = CS_OK;
     k->col = col;
     k->sel = sel;
     k->lo = 0;
@@ -548,33 +573,21 @@ static int direct_key(gb *G, const cs_column *col, const uint32_t *sel,
     case CS_TYPE_BOOL:
         range = 2;
         break;
-    case CS_TYPE_I64: {
-        const int64_t *v = col->data;
-        int64_t lo = INT64_MAX, hi = INT64_MIN;
-        SCAN(lo = v[r] < lo ? v[r] : lo; hi = v[r] > hi ? v[r] : hi;);
+    case CS_TYPE_I64: case CS_TYPE_DATE: {
+        int64_t lo, hi;
+        cs__column_range(col, sel, G->n, &lo, &hi);
         if (lo > hi) lo = hi = 0;           /* all null */
         range = (uint64_t)hi - (uint64_t)lo + 1;
         k->lo = lo;
         break;
     }
-    case CS_TYPE_DATE: {
-        const int32_t *v = col->data;
-        int32_t lo = INT32_MAX, hi = INT32_MIN;
-        SCAN(lo = v[r] < lo ? v[r] : lo; hi = v[r] > hi ? v[r] : hi;);
-        if (lo > hi) lo = hi = 0;
-        range = (uint64_t)((int64_t)hi - (int64_t)lo) + 1;
-        k->lo = lo;
-        break;
-    }
     default:
-        return CS_OK;
+        return;
     }
     /* RANGE 0 is a wrapped 2^64: as wide as can be. */
-    if (range == 0 || range >= G->limit) return CS_OK;
+    if (range == 0 || range >= G->limit) return;
     k->card = range + 1;
     *ok = 1;
-fail:
-    return rc;
 }
 
 /* BUF[j] = BUF[j] * MUL + the id of position C0 + j, for j < M. */
@@ -621,27 +634,33 @@ static void fold_key(const dkey *k, uint32_t *buf, size_t c0, size_t m,
 
 /* Groups by direct keys whose ids combine below CARD: a chunk at a time,
 ** the keys fold into one composite id in a cached buffer, which a direct
-** array maps to first-appearance group ids.  Counts the group sizes on
-** the way. */
+** array maps to first-appearance group ids.  When the groups are few,
+** counts their sizes and feeds the streamed aggregates on the way, and
+** writes the ids only when something else needs them. */
 static int group_direct(gb *G, const dkey *keys, size_t nk, uint64_t card)
 {
-    uint32_t *buf = NULL, *map = NULL, *first = NULL, *gid = G->gid;
+    uint32_t *buf = NULL, *map = NULL, *first = NULL, *gid = NULL;
     int64_t *gs = NULL;
     size_t n = G->n, cap = card < n ? card : n, ng = 0, c0, m, j, k;
-    int rc = CS_OK;
-    NEW(buf, n < CHUNK ? n : CHUNK);
+    size_t nbuf = n < CHUNK ? n : CHUNK;
+    int rc = CS_OK, fuse = cap <= FUSE_GROUPS && G->nst;
+    if (!fuse || G->want_gid) NEW(gid, n);
+    NEW(buf, nbuf);
     NEW(map, card);
     NEW(first, cap);
-    memset(buf, 0, (n < CHUNK ? n : CHUNK) * sizeof *buf);
+    memset(buf, 0, nbuf * sizeof *buf);
     memset(map, 0xFF, card * sizeof *map);
     /* Few groups: their sizes cost little here and a pass later.  Many:
     ** scattered increments are better left to the aggregates that need
     ** them. */
-    if (cap <= 65536) {
+    if (cap <= FUSE_GROUPS && G->want_sizes) {
         NEW(gs, cap);
         memset(gs, 0, cap * sizeof *gs);
     }
+    for (k = 0; fuse && k < G->nst; k++)
+        if ((rc = stream_init(G, &G->st[k], G->st[k].a, cap))) goto fail;
     for (c0 = 0; c0 < n; c0 += m) {
+        uint32_t *out = gid ? gid + c0 : buf;
         m = n - c0 < CHUNK ? n - c0 : CHUNK;
         for (k = 0; k < nk; k++)
             fold_key(&keys[k], buf, c0, m, k ? (uint32_t)keys[k].card : 0);
@@ -651,18 +670,23 @@ static int group_direct(gb *G, const dkey *keys, size_t nk, uint64_t card)
                 g = map[v] = (uint32_t)ng;
                 first[ng++] = (uint32_t)(c0 + j);
             }
-            gid[c0 + j] = g;
+            out[j] = g;
             if (gs) gs[g]++;
         }
+        for (k = 0; fuse && k < G->nst; k++)
+            if ((rc = stream_update(G, &G->st[k], out, c0, m))) goto fail;
         CHECK_INTERRUPT();
     }
     ar_release(G->ar, buf);
     ar_release(G->ar, map);
+    G->gid = gid;
     G->first = first;
     G->gsize = gs;
     G->ng = ng;
+    G->fused = fuse;
     return CS_OK;
 fail:
+    ar_release(G->ar, gid);
     ar_release(G->ar, buf);
     ar_release(G->ar, map);
     ar_release(G->ar, first);
@@ -679,21 +703,21 @@ static int group_keys(gb *G, const cs_dataset *ds, const size_t *kidx,
     uint64_t card = 1;
     size_t k, n = G->n;
     int rc = CS_OK;
-    NEW(G->gid, n);
-    if (nk == 0) {
-        memset(G->gid, 0, n * sizeof *G->gid);
+    if (n == 0) {
+        /* No row: one group of nothing without keys, else none. */
+        NEW(G->gid, 1);
         NEW(G->first, 1);
         G->first[0] = 0;
-        G->ng = 1;
+        G->ng = nk == 0;
         return CS_OK;
     }
     /* The usual case: every key direct, and their product small. */
-    NEW(dk, nk);
+    NEW(dk, nk ? nk : 1);
     for (k = 0; k < nk; k++) {
         const uint32_t *sel;
         const cs_column *col = cs__dataset_base(ds, kidx[k], &sel);
         int ok;
-        if ((rc = direct_key(G, col, sel, &dk[k], &ok))) goto fail;
+        direct_key(G, col, sel, &dk[k], &ok);
         if (!ok || __builtin_mul_overflow(card, dk[k].card, &card) ||
             card > G->limit)
             break;
@@ -706,6 +730,7 @@ static int group_keys(gb *G, const cs_dataset *ds, const size_t *kidx,
     ar_release(G->ar, dk);
     dk = NULL;
     card = 1;
+    NEW(G->gid, n);
     for (k = 0; k < nk; k++) {
         const uint32_t *sel;
         const cs_column *col = cs__dataset_base(ds, kidx[k], &sel);
@@ -745,6 +770,9 @@ static int gsizes(gb *G)
     int64_t *s;
     int rc = CS_OK;
     if (G->gsize) return CS_OK;
+    if (!G->gid)
+        return cs__error(G->eng, CS_EMISUSE,
+                         "internal error: group sizes without group ids");
     NEW(s, G->ng);
     memset(s, 0, G->ng * sizeof *s);
     for (c0 = 0; c0 < n; c0 = c1) {
@@ -785,14 +813,14 @@ typedef struct arg {
     cs_type type;
 } arg;
 
-typedef struct agg {
+struct agg {
     const char *text;   /* trimmed, for messages */
     int tlen;
     char *name;
     int fn;
     double q;
     arg x, w;
-} agg;
+};
 
 static int is_space(char c)
 {
@@ -1144,140 +1172,6 @@ fail:
     return rc;
 }
 
-static int agg_count(gb *G, const agg *a, cs_column **out)
-{
-    int64_t *cnt;
-    int rc;
-    if (a->fn == F_COUNT_ROWS) {
-        rc = gsizes(G);
-        cnt = G->gsize;
-    } else {
-        rc = count_nonnull(G, &a->x, &cnt);
-    }
-    if (rc) return rc;
-    return emit(G, CS_TYPE_I64, NULL, cnt, NULL, out);
-}
-
-/* sum, mean and share. */
-typedef struct ipair {
-    int64_t s, c;
-} ipair;
-
-typedef struct fpair {
-    double s;
-    int64_t c;
-} fpair;
-
-static int agg_sum(gb *G, const agg *a, cs_column **out)
-{
-    const arg *x = &a->x;
-    const uint32_t *gid = G->gid, *sel = x->sel;
-    const uint64_t *valid = x->col->valid;
-    size_t n = G->n, ng = G->ng, g;
-    int64_t *cnt = NULL, *s64 = NULL;
-    uint8_t *mask = NULL;
-    i128 *isum = NULL;
-    double *fsum = NULL, *res = NULL;
-    int rc = CS_OK, ovf = 0;
-    /* Non-null counts come with the sums, or are the group sizes. */
-    if (valid) {
-        NEW(cnt, ng);
-        memset(cnt, 0, ng * sizeof *cnt);
-    } else {
-        if ((rc = gsizes(G))) goto fail;
-        cnt = G->gsize;
-    }
-    if (x->col->type == CS_TYPE_F64) {
-        const double *v = x->col->data;
-        NEW(fsum, ng);
-        memset(fsum, 0, ng * sizeof *fsum);
-        if (valid) {
-            /* Sum and count side by side: one cache line per row when
-            ** the groups are many. */
-            fpair *sc;
-            NEW(sc, ng);
-            memset(sc, 0, ng * sizeof *sc);
-            SCAN(fpair *e = &sc[gid[i]]; e->s += v[r]; e->c++;);
-            for (g = 0; g < ng; g++) fsum[g] = sc[g].s, cnt[g] = sc[g].c;
-            ar_release(G->ar, sc);
-        } else {
-            SCAN(fsum[gid[i]] += v[r];);
-        }
-    } else if (x->col->type == CS_TYPE_I64) {
-        /* int64 sums, and exact 128-bit ones only when one overflowed:
-        ** half the state, and the common case stays simple. */
-        const int64_t *v = x->col->data;
-        NEW(s64, ng);
-        memset(s64, 0, ng * sizeof *s64);
-        if (valid) {
-            ipair *sc;
-            NEW(sc, ng);
-            memset(sc, 0, ng * sizeof *sc);
-            SCAN(ipair *e = &sc[gid[i]];
-                 ovf |= __builtin_add_overflow(e->s, v[r], &e->s); e->c++;);
-            for (g = 0; g < ng; g++) s64[g] = sc[g].s, cnt[g] = sc[g].c;
-            ar_release(G->ar, sc);
-        } else
-            SCAN(uint32_t gg = gid[i];
-                 ovf |= __builtin_add_overflow(s64[gg], v[r], &s64[gg]););
-        if (ovf) {
-            NEW(isum, ng);
-            memset(isum, 0, ng * sizeof *isum);
-            SCAN(isum[gid[i]] += v[r];);
-        }
-    } else {
-        const uint8_t *v = x->col->data;
-        NEW(s64, ng);
-        memset(s64, 0, ng * sizeof *s64);
-        if (valid) SCAN(s64[gid[i]] += v[r]; cnt[gid[i]]++;);
-        else SCAN(s64[gid[i]] += v[r];);
-    }
-    if ((rc = null_mask(G, cnt, 1, &mask))) goto fail;
-    if (a->fn == F_SUM && s64) {
-        for (g = 0; isum && g < ng; g++) {
-            if (isum[g] > INT64_MAX || isum[g] < INT64_MIN) {
-                char msg[160];
-                snprintf(msg, sizeof msg,
-                         "integer overflow in group %zu (the sum is %s than "
-                         "the int64 range)",
-                         g + 1, isum[g] > 0 ? "larger" : "smaller");
-                rc = agg_error(G->eng, a, CS_EOVERFLOW, msg);
-                goto fail;
-            }
-            s64[g] = (int64_t)isum[g];
-        }
-        return emit(G, CS_TYPE_I64, NULL, s64, mask, out);
-    }
-    if (a->fn == F_SUM) return emit(G, CS_TYPE_F64, NULL, fsum, mask, out);
-    NEW(res, ng);
-    if (a->fn == F_MEAN) {
-        for (g = 0; g < ng; g++) {
-            double sum = isum ? (double)isum[g]
-                         : s64 ? (double)s64[g] : fsum[g];
-            res[g] = cnt[g] ? sum / (double)cnt[g] : 0;
-        }
-    } else {
-        /* share: over the sum of every group, that is of all of DS. */
-        double total;
-        if (s64) {
-            i128 t = 0;
-            for (g = 0; g < ng; g++) t += isum ? isum[g] : s64[g];
-            total = (double)t;
-            for (g = 0; g < ng; g++)
-                res[g] = (isum ? (double)isum[g] : (double)s64[g]) / total;
-        } else {
-            total = 0;
-            for (g = 0; g < ng; g++) total += fsum[g];
-            for (g = 0; g < ng; g++) res[g] = fsum[g] / total;
-        }
-        if (total == 0)
-            for (g = 0; g < ng; g++) mask[g] = 1;
-    }
-    return emit(G, CS_TYPE_F64, NULL, res, mask, out);
-fail:
-    return rc;
-}
-
 /* var and stddev: two passes, the second corrected by the sum of the
 ** deviations (Chan, Golub and LeVeque's corrected two-pass formula). */
 static int agg_var(gb *G, const agg *a, cs_column **out)
@@ -1608,11 +1502,11 @@ fail:
 }
 
 /* Orders strings by their bytes, for ranking a dictionary. */
-typedef struct sref {
+struct sref {
     const char *p;
     size_t len;
     uint32_t code;
-} sref;
+};
 
 static int cmp_sref(const void *pa, const void *pb)
 {
@@ -1623,104 +1517,380 @@ static int cmp_sref(const void *pa, const void *pb)
     return a->len < b->len ? -1 : a->len > b->len;
 }
 
-#define MINMAX(T, INIT, BETTER)                                          \
+/* ------------------------------------------------------------------ */
+/* Streamed aggregates: count, sum, mean, share, min and max            */
+/* ------------------------------------------------------------------ */
+/* Their state is updated a chunk of group ids at a time.  Grouping feeds
+** them while a chunk's ids are in cache, so that every aggregate of a
+** query reads the ids once and, when all of them stream, no array of
+** ids is written at all; otherwise they run over that array. */
+typedef struct ipair {
+    int64_t s, c;
+} ipair;
+
+typedef struct fpair {
+    double s;
+    int64_t c;
+} fpair;
+
+
+static int streamable(const agg *a)
+{
+    switch (a->fn) {
+    case F_COUNT_ROWS: case F_COUNT: case F_SUM: case F_MEAN: case F_SHARE:
+    case F_MIN: case F_MAX:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+#define FILL(T, p, cap, v)                                               \
+    do {                                                                 \
+        T *f_;                                                           \
+        size_t k_;                                                       \
+        NEW(f_, (cap));                                                  \
+        for (k_ = 0; k_ < (cap); k_++) f_[k_] = (v);                     \
+        (p) = f_;                                                        \
+    } while (0)
+
+/* Ranks the dictionary of string column COL by bytes into S. */
+static int rank_dict(gb *G, stream *s, const cs_column *col)
+{
+    uint32_t d = col->dict->n, k;
+    int rc = CS_OK;
+    NEW(s->refs, d);
+    NEW(s->rank, d);
+    for (k = 0; k < d; k++) {
+        s->refs[k].p = cs__dict_str(col->dict, k, &s->refs[k].len);
+        s->refs[k].code = k;
+    }
+    if (d) qsort(s->refs, d, sizeof *s->refs, cmp_sref);
+    for (k = 0; k < d; k++) s->rank[s->refs[k].code] = k;
+fail:
+    return rc;
+}
+
+static int stream_init(gb *G, stream *s, const agg *a, size_t cap)
+{
+    const cs_column *col = a->x.col;
+    int rc = CS_OK, ismin = a->fn == F_MIN;
+    memset(s, 0, sizeof *s);
+    s->a = a;
+    s->cap = cap = cap ? cap : 1;
+    if (a->fn == F_COUNT_ROWS) return CS_OK;
+    s->pairs = col->valid && (a->fn == F_SUM || a->fn == F_MEAN ||
+                              a->fn == F_SHARE) &&
+               col->type != CS_TYPE_BOOL;
+    if (col->valid && !s->pairs) FILL(int64_t, s->cnt, cap, 0);
+    if (a->fn == F_COUNT) return CS_OK;
+    if (a->fn != F_MIN && a->fn != F_MAX) {
+        if (col->type == CS_TYPE_F64 && s->pairs)
+            FILL(fpair, s->acc, cap, ((fpair){0, 0}));
+        else if (col->type == CS_TYPE_F64)
+            FILL(double, s->acc, cap, 0);
+        else if (s->pairs)
+            FILL(ipair, s->acc, cap, ((ipair){0, 0}));
+        else
+            FILL(int64_t, s->acc, cap, 0);
+        return CS_OK;
+    }
+    switch (col->type) {
+    case CS_TYPE_I64: FILL(int64_t, s->acc, cap, ismin ? INT64_MAX : INT64_MIN); break;
+    case CS_TYPE_DATE: FILL(int32_t, s->acc, cap, ismin ? INT32_MAX : INT32_MIN); break;
+    case CS_TYPE_BOOL: FILL(uint8_t, s->acc, cap, ismin ? 1 : 0); break;
+    /* NaN until a value comes: a NaN value then never wins, so a group
+    ** is NaN only when it holds nothing else. */
+    case CS_TYPE_F64: FILL(double, s->acc, cap, NAN); break;
+    case CS_TYPE_STR:
+        if ((rc = rank_dict(G, s, col))) goto fail;
+        FILL(uint32_t, s->acc, cap, ismin ? NONE : 0);
+        break;
+    }
+fail:
+    return rc;
+}
+
+/* Runs the statements for each position i in [C0, C0 + M), with r its
+** row, g its group GG[i - C0] and ok 1 when its value is not null, 0 when
+** it is.  The statements use ok without branching (a null adds nothing
+** and never wins), since a branch per row mispredicts at every null. */
+#define EACH(...)                                                        \
+    do {                                                                 \
+        size_t i;                                                        \
+        if (!sel && !valid) {                                            \
+            for (i = c0; i < c0 + m; i++) {                              \
+                const size_t r = i;                                      \
+                const uint32_t g = gg[i - c0];                           \
+                const int ok = 1;                                        \
+                __VA_ARGS__                                              \
+            }                                                            \
+        } else if (!valid) {                                             \
+            for (i = c0; i < c0 + m; i++) {                              \
+                const size_t r = sel[i];                                 \
+                const uint32_t g = gg[i - c0];                           \
+                const int ok = 1;                                        \
+                __VA_ARGS__                                              \
+            }                                                            \
+        } else if (!sel) {                                               \
+            for (i = c0; i < c0 + m; i++) {                              \
+                const size_t r = i;                                      \
+                const uint32_t g = gg[i - c0];                           \
+                const int ok = cs__bit(valid, r);                        \
+                __VA_ARGS__                                              \
+            }                                                            \
+        } else {                                                         \
+            for (i = c0; i < c0 + m; i++) {                              \
+                const size_t r = sel[i];                                 \
+                const uint32_t g = gg[i - c0];                           \
+                const int ok = cs__bit(valid, r);                        \
+                __VA_ARGS__                                              \
+            }                                                            \
+        }                                                                \
+    } while (0)
+
+/* The best value of each group: a null row offers NIL, which never
+** wins. */
+#define BEST(T, BETTER, NIL)                                             \
     do {                                                                 \
         const T *v = x->col->data;                                       \
-        T *m;                                                            \
-        NEW(m, ng);                                                      \
-        for (g = 0; g < ng; g++) m[g] = (INIT);                          \
-        if (fused)                                                       \
-            SCAN(T val = v[r]; T *cur = &m[gid[i]];                      \
-                 *cur = BETTER(val, *cur) ? val : *cur; cnt[gid[i]]++;); \
+        T *b = s->acc;                                                   \
+        if (cnt)                                                         \
+            EACH(T val = ok ? v[r] : (NIL);                              \
+                 b[g] = BETTER(val, b[g]) ? val : b[g]; cnt[g] += ok;);  \
         else                                                             \
-            SCAN(T val = v[r]; T *cur = &m[gid[i]];                      \
-                 *cur = BETTER(val, *cur) ? val : *cur;);                \
-        vals = m;                                                        \
+            EACH(T val = ok ? v[r] : (NIL);                              \
+                 b[g] = BETTER(val, b[g]) ? val : b[g];);                \
     } while (0)
 #define LESS(a, b) ((a) < (b))
 #define MORE(a, b) ((a) > (b))
+#define FLESS(a, b) ((a) < (b) || (b) != (b))
+#define FMORE(a, b) ((a) > (b) || (b) != (b))
 
-static int agg_minmax(gb *G, const agg *a, cs_column **out)
+/* Sums that overflowed int64 in this chunk: takes the chunk back out
+** (wrapping addition is undone exactly), moves the sums to 128 bits and
+** adds the chunk again there. */
+static int widen(gb *G, stream *s, const uint32_t *gg, size_t c0, size_t m)
 {
-    const arg *x = &a->x;
-    const uint32_t *gid = G->gid, *sel = x->sel;
+    const arg *x = &s->a->x;
+    const int64_t *v = x->col->data;
+    const uint32_t *sel = x->sel;
     const uint64_t *valid = x->col->valid;
-    size_t n = G->n, ng = G->ng, g;
-    int64_t *cnt;
-    uint8_t *mask = NULL;
-    const void *vals = NULL;
-    int ismin = a->fn == F_MIN, rc = CS_OK;
-    /* Counts of a column with nulls come with the values (strings rank
-    ** first and need them before). */
-    int fused = valid && x->col->type != CS_TYPE_STR;
-    if (fused) {
-        NEW(cnt, ng);
-        memset(cnt, 0, ng * sizeof *cnt);
+    size_t k;
+    int rc = CS_OK;
+    NEW(s->wide, s->cap);
+    if (s->pairs) {
+        ipair *p = s->acc;
+        EACH(p[g].s = (int64_t)((uint64_t)p[g].s - (uint64_t)(ok ? v[r] : 0));
+             p[g].c -= ok;);
+        NEW(s->cnt, s->cap);
+        for (k = 0; k < s->cap; k++) s->wide[k] = p[k].s, s->cnt[k] = p[k].c;
     } else {
-        if ((rc = count_nonnull(G, x, &cnt))) return rc;
-        if ((rc = null_mask(G, cnt, 1, &mask))) return rc;
+        int64_t *p = s->acc;
+        EACH(p[g] = (int64_t)((uint64_t)p[g] - (uint64_t)(ok ? v[r] : 0)););
+        for (k = 0; k < s->cap; k++) s->wide[k] = p[k];
     }
+    ar_release(G->ar, s->acc);
+    s->acc = NULL;
+    s->pairs = 0;
+fail:
+    return rc;
+}
+
+/* Adds the positions [C0, C0 + M), of groups GG[0..M), to S. */
+static int stream_update(gb *G, stream *s, const uint32_t *gg, size_t c0,
+                         size_t m)
+{
+    const arg *x = &s->a->x;
+    const uint32_t *sel = x->sel;
+    const uint64_t *valid;
+    int64_t *cnt = s->cnt;
+    int fn = s->a->fn, rc = CS_OK;
+    if (fn == F_COUNT_ROWS) return CS_OK;
+    valid = x->col->valid;
+    if (fn == F_COUNT) {
+        if (cnt) EACH(cnt[g] += ok; (void)r;);
+        return CS_OK;
+    }
+    if (fn == F_MIN || fn == F_MAX) {
+        int ismin = fn == F_MIN;
+        switch (x->col->type) {
+        case CS_TYPE_I64:
+            if (ismin) BEST(int64_t, LESS, INT64_MAX);
+            else BEST(int64_t, MORE, INT64_MIN);
+            break;
+        case CS_TYPE_DATE:
+            if (ismin) BEST(int32_t, LESS, INT32_MAX);
+            else BEST(int32_t, MORE, INT32_MIN);
+            break;
+        case CS_TYPE_BOOL:
+            if (ismin) BEST(uint8_t, LESS, 1);
+            else BEST(uint8_t, MORE, 0);
+            break;
+        case CS_TYPE_F64:
+            if (ismin) BEST(double, FLESS, NAN);
+            else BEST(double, FMORE, NAN);
+            break;
+        case CS_TYPE_STR: {
+            /* A null's code need not be in the dictionary: not looked
+            ** up. */
+            const uint32_t *v = x->col->data, *rank = s->rank;
+            uint32_t *b = s->acc;
+            if (ismin)
+                EACH(uint32_t rk = ok ? rank[v[r]] : NONE;
+                     b[g] = rk < b[g] ? rk : b[g];);
+            else
+                EACH(uint32_t rk = ok ? rank[v[r]] : 0;
+                     b[g] = rk > b[g] ? rk : b[g];);
+            if (cnt) EACH(cnt[g] += ok; (void)r;);
+            break;
+        }
+        }
+        return CS_OK;
+    }
+    /* sum, mean and share */
     switch (x->col->type) {
-    case CS_TYPE_I64:
-        if (ismin) MINMAX(int64_t, INT64_MAX, LESS);
-        else MINMAX(int64_t, INT64_MIN, MORE);
-        break;
-    case CS_TYPE_DATE:
-        if (ismin) MINMAX(int32_t, INT32_MAX, LESS);
-        else MINMAX(int32_t, INT32_MIN, MORE);
-        break;
-    case CS_TYPE_BOOL:
-        if (ismin) MINMAX(uint8_t, 1, LESS);
-        else MINMAX(uint8_t, 0, MORE);
-        break;
     case CS_TYPE_F64: {
-        /* NaN never wins a comparison, so it is the result only of a
-        ** group holding nothing else: found again in a second pass. */
-        double *fm;
-        uint8_t *num = NULL;
-        int again = 0;
-        if (ismin) MINMAX(double, INFINITY, LESS);
-        else MINMAX(double, -INFINITY, MORE);
-        fm = (double *)(uintptr_t)vals;
-        for (g = 0; g < ng; g++)
-            if (cnt[g] && fm[g] == (ismin ? INFINITY : -INFINITY)) again = 1;
-        if (again) {
-            const double *v = x->col->data;
-            NEW(num, ng);
-            memset(num, 0, ng);
-            SCAN(if (v[r] == v[r]) num[gid[i]] = 1;);
-            for (g = 0; g < ng; g++)
-                if (cnt[g] && !num[g]) fm[g] = NAN;
+        const double *v = x->col->data;
+        if (s->pairs) {
+            fpair *p = s->acc;
+            EACH(p[g].s += ok ? v[r] : 0.0; p[g].c += ok;);
+        } else {
+            double *p = s->acc;
+            EACH(p[g] += v[r]; (void)ok;);
         }
         break;
     }
-    case CS_TYPE_STR: {
-        /* Rank the dictionary by bytes once; groups keep the best rank. */
-        const uint32_t *v = x->col->data;
-        uint32_t d = x->col->dict->n, k, *rank = NULL, *best = NULL;
-        sref *refs = NULL;
-        NEW(refs, d);
-        NEW(rank, d);
-        NEW(best, ng);
-        for (k = 0; k < d; k++) {
-            refs[k].p = cs__dict_str(x->col->dict, k, &refs[k].len);
-            refs[k].code = k;
+    case CS_TYPE_I64: {
+        const int64_t *v = x->col->data;
+        int ovf = 0;
+        if (!s->wide && s->pairs) {
+            ipair *p = s->acc;
+            EACH(ovf |= __builtin_add_overflow(p[g].s, ok ? v[r] : 0,
+                                               &p[g].s);
+                 p[g].c += ok;);
+        } else if (!s->wide) {
+            int64_t *p = s->acc;
+            EACH(ovf |= __builtin_add_overflow(p[g], v[r], &p[g]); (void)ok;);
         }
-        if (d) qsort(refs, d, sizeof *refs, cmp_sref);
-        for (k = 0; k < d; k++) rank[refs[k].code] = k;
-        for (g = 0; g < ng; g++) best[g] = ismin ? NONE : 0;
-        if (ismin)
-            SCAN(uint32_t rk = rank[v[r]];
-                 if (rk < best[gid[i]]) best[gid[i]] = rk;);
-        else
-            SCAN(uint32_t rk = rank[v[r]];
-                 if (rk > best[gid[i]]) best[gid[i]] = rk;);
-        for (g = 0; g < ng; g++) best[g] = mask[g] ? 0 : refs[best[g]].code;
-        return emit(G, CS_TYPE_STR, x->col, best, mask, out);
+        if (ovf && (rc = widen(G, s, gg, c0, m))) return rc;
+        if (s->wide) {
+            i128 *w = s->wide;
+            cnt = s->cnt;
+            if (cnt) EACH(w[g] += ok ? v[r] : 0; cnt[g] += ok;);
+            else EACH(w[g] += v[r]; (void)ok;);
+        }
+        break;
     }
+    case CS_TYPE_BOOL: {
+        const uint8_t *v = x->col->data;
+        int64_t *p = s->acc;
+        if (cnt) EACH(p[g] += ok ? v[r] : 0; cnt[g] += ok;);
+        else EACH(p[g] += v[r]; (void)ok;);
+        break;
     }
-    if (fused && (rc = null_mask(G, cnt, 1, &mask))) return rc;
-    return emit(G, x->col->type, NULL, vals, mask, out);
+    default:
+        break;
+    }
+    return CS_OK;
+}
+
+/* Feeds S the whole array of group ids. */
+static int stream_all(gb *G, stream *s)
+{
+    size_t n = G->n, c0, m;
+    int rc = CS_OK;
+    for (c0 = 0; c0 < n; c0 += m) {
+        m = n - c0 < CHUNK ? n - c0 : CHUNK;
+        if ((rc = stream_update(G, s, G->gid + c0, c0, m))) goto fail;
+        CHECK_INTERRUPT();
+    }
+fail:
+    return rc;
+}
+
+/* The result column of S over the G->ng groups. */
+static int stream_finish(gb *G, stream *s, cs_column **out)
+{
+    const agg *a = s->a;
+    const cs_column *col = a->x.col;
+    size_t ng = G->ng, g;
+    int64_t *cnt = s->cnt;
+    uint8_t *mask = NULL;
+    double *res = NULL;
+    int rc = CS_OK;
+    if (s->pairs) {
+        NEW(cnt, ng);
+        if (col->type == CS_TYPE_F64) {
+            fpair *p = s->acc;
+            double *sum = s->acc;
+            for (g = 0; g < ng; g++) cnt[g] = p[g].c;
+            for (g = 0; g < ng; g++) sum[g] = p[g].s;   /* in place */
+        } else {
+            ipair *p = s->acc;
+            int64_t *sum = s->acc;
+            for (g = 0; g < ng; g++) cnt[g] = p[g].c;
+            for (g = 0; g < ng; g++) sum[g] = p[g].s;
+        }
+    } else if (!cnt) {
+        if ((rc = gsizes(G))) goto fail;
+        cnt = G->gsize;
+    }
+    if (a->fn == F_COUNT_ROWS || a->fn == F_COUNT)
+        return emit(G, CS_TYPE_I64, NULL, cnt, NULL, out);
+    if ((rc = null_mask(G, cnt, 1, &mask))) goto fail;
+    if (a->fn == F_MIN || a->fn == F_MAX) {
+        if (col->type == CS_TYPE_STR) {
+            uint32_t *b = s->acc;
+            for (g = 0; g < ng; g++) b[g] = mask[g] ? 0 : s->refs[b[g]].code;
+            return emit(G, CS_TYPE_STR, col, b, mask, out);
+        }
+        return emit(G, col->type, NULL, s->acc, mask, out);
+    }
+    if (a->fn == F_SUM && col->type != CS_TYPE_F64) {
+        int64_t *sum = s->acc;
+        if (s->wide) {
+            sum = (int64_t *)s->wide;         /* narrowed in place */
+            for (g = 0; g < ng; g++) {
+                i128 w = s->wide[g];
+                if (w > INT64_MAX || w < INT64_MIN) {
+                    char msg[160];
+                    snprintf(msg, sizeof msg,
+                             "integer overflow in group %zu (the sum is %s "
+                             "than the int64 range)",
+                             g + 1, w > 0 ? "larger" : "smaller");
+                    return agg_error(G->eng, a, CS_EOVERFLOW, msg);
+                }
+                sum[g] = (int64_t)w;
+            }
+        }
+        return emit(G, CS_TYPE_I64, NULL, sum, mask, out);
+    }
+    if (a->fn == F_SUM) return emit(G, CS_TYPE_F64, NULL, s->acc, mask, out);
+    NEW(res, ng);
+    for (g = 0; g < ng; g++)
+        res[g] = s->wide ? (double)s->wide[g]
+                 : col->type == CS_TYPE_F64 ? ((double *)s->acc)[g]
+                                            : (double)((int64_t *)s->acc)[g];
+    if (a->fn == F_MEAN) {
+        for (g = 0; g < ng; g++) res[g] = cnt[g] ? res[g] / (double)cnt[g] : 0;
+    } else {
+        /* share: over the sum of every group, that is of all of DS. */
+        double total;
+        if (col->type != CS_TYPE_F64) {
+            i128 t = 0;
+            for (g = 0; g < ng; g++)
+                t += s->wide ? s->wide[g] : ((int64_t *)s->acc)[g];
+            total = (double)t;
+        } else {
+            total = 0;
+            for (g = 0; g < ng; g++) total += res[g];
+        }
+        for (g = 0; g < ng; g++) res[g] /= total;
+        if (total == 0)
+            for (g = 0; g < ng; g++) mask[g] = 1;
+    }
+    return emit(G, CS_TYPE_F64, NULL, res, mask, out);
 fail:
     return rc;
 }
@@ -1778,7 +1948,7 @@ static int agg_count_distinct(gb *G, const agg *a, cs_column **out)
     NEW(cnt, ng);
     memset(cnt, 0, ng * sizeof *cnt);
     /* Values with a small range of ids: one bit per (group, value). */
-    if ((rc = direct_key(G, x->col, sel, &dk, &ok))) goto fail;
+    direct_key(G, x->col, sel, &dk, &ok);
     if (ok && !__builtin_mul_overflow((uint64_t)ng, dk.card, &bits) &&
         bits <= ((uint64_t)8 * n > ((uint64_t)1 << 27) ? (uint64_t)8 * n
                                                        : (uint64_t)1 << 27)) {
@@ -1872,47 +2042,69 @@ fail:
     return rc;
 }
 
-/* Computes aggregate A over grouping G into a new column of G->ng rows.
-** An argument that is an expression is evaluated over DS now and
-** released before returning. */
-static int agg_run(gb *G, const cs_dataset *ds, agg *a, cs_column **out)
+/* Evaluates the arguments of A that are expressions over DS (once). */
+static int eval_args(gb *G, const cs_dataset *ds, agg *a)
 {
     arg *args[2];
     size_t k;
-    int rc = CS_OK;
-    *out = NULL;
+    int rc;
     args[0] = &a->x;
     args[1] = &a->w;
     for (k = 0; k < 2; k++) {
         arg *x = args[k];
-        if (!x->expr) continue;
+        if (!x->expr || x->owned) continue;
         rc = cs_expr_eval(x->expr, ds, &x->owned);
         if (rc) {
             char msg[512];
-            if (rc == CS_ENOMEM || rc == CS_EINTERRUPT) goto done;
+            if (rc == CS_ENOMEM || rc == CS_EINTERRUPT) return rc;
             snprintf(msg, sizeof msg, "%s", cs_errmsg(G->eng));
-            rc = agg_error(G->eng, a, rc, msg);
-            goto done;
+            return agg_error(G->eng, a, rc, msg);
         }
         x->col = x->owned;
         x->sel = NULL;
     }
-    switch (a->fn) {
-    case F_COUNT_ROWS: case F_COUNT: rc = agg_count(G, a, out); break;
-    case F_COUNT_DISTINCT: rc = agg_count_distinct(G, a, out); break;
-    case F_SUM: case F_MEAN: case F_SHARE: rc = agg_sum(G, a, out); break;
-    case F_WMEAN: rc = agg_wmean(G, a, out); break;
-    case F_MIN: case F_MAX: rc = agg_minmax(G, a, out); break;
-    case F_MEDIAN: case F_QUANTILE: rc = agg_quantile(G, a, out); break;
-    case F_STDDEV: case F_VAR: rc = agg_var(G, a, out); break;
-    case F_FIRST: case F_LAST: rc = agg_first_last(G, a, out); break;
-    }
-done:
+    return CS_OK;
+}
+
+/* Releases the evaluated arguments of A. */
+static void release_args(agg *a)
+{
+    arg *args[2];
+    size_t k;
+    args[0] = &a->x;
+    args[1] = &a->w;
     for (k = 0; k < 2; k++) {
         cs_column_release(args[k]->owned);
         args[k]->owned = NULL;
         if (args[k]->expr) args[k]->col = NULL;
     }
+}
+
+/* Computes aggregate A over grouping G into a new column of G->ng rows.
+** An argument that is an expression is evaluated over DS now and
+** released before returning. */
+static int agg_run(gb *G, const cs_dataset *ds, agg *a, cs_column **out)
+{
+    int rc;
+    *out = NULL;
+    if ((rc = eval_args(G, ds, a))) goto done;
+    switch (a->fn) {
+    case F_COUNT_ROWS: case F_COUNT: case F_SUM: case F_MEAN: case F_SHARE:
+    case F_MIN: case F_MAX: {
+        stream st;
+        if (!(rc = stream_init(G, &st, a, G->ng)) &&
+            !(rc = stream_all(G, &st)))
+            rc = stream_finish(G, &st, out);
+        break;
+    }
+    case F_COUNT_DISTINCT: rc = agg_count_distinct(G, a, out); break;
+    case F_WMEAN: rc = agg_wmean(G, a, out); break;
+    case F_MEDIAN: case F_QUANTILE: rc = agg_quantile(G, a, out); break;
+    case F_STDDEV: case F_VAR: rc = agg_var(G, a, out); break;
+    case F_FIRST: case F_LAST: rc = agg_first_last(G, a, out); break;
+    }
+done:
+    release_args(a);
     return rc;
 }
 
@@ -1958,6 +2150,7 @@ static int gb_init(gb *G, arena *ar, const cs_dataset *ds)
     G->n = ds->nrows;
     /* Direct arrays up to two entries a row: their memset then costs less
     ** than a hash table's, and small inputs keep small arrays. */
+    G->want_gid = G->want_sizes = 1;
     G->limit = G->n > ((size_t)1 << 15) ? (uint64_t)G->n * 2
                                         : ((uint64_t)1 << 16);
     if (G->limit > UINT32_MAX - 1) G->limit = UINT32_MAX - 1;
@@ -2056,12 +2249,34 @@ int cs_dataset_agg(const cs_dataset *ds, const char *const *keys,
             goto fail;
         }
     }
+    /* The aggregates that stream may ride along the grouping, their
+    ** arguments evaluated first. */
+    NEW(G->st, naggs);
+    for (k = 0; k < naggs; k++) {
+        if (!streamable(&a[k])) continue;
+        if ((rc = eval_args(G, ds, &a[k]))) goto fail;
+        G->st[G->nst++].a = &a[k];
+    }
+    /* Sizes serve count() and the aggregates of columns without nulls
+    ** (the others count their values). */
+    G->want_gid = G->nst < naggs;
+    G->want_sizes = G->want_gid;
+    for (k = 0; k < G->nst; k++) {
+        const agg *sa = G->st[k].a;
+        if (sa->fn == F_COUNT_ROWS || !sa->x.col->valid) G->want_sizes = 1;
+    }
     if ((rc = group_keys(G, ds, kidx, nkeys))) goto fail;
     if ((rc = cs_dataset_new(ds->eng, &res))) goto fail;
     if ((rc = add_keys(G, ds, kidx, nkeys, res))) goto fail;
-    for (k = 0; k < naggs; k++) {
+    for (k = 0, j = 0; k < naggs; k++) {
         cs_column *col;
-        if ((rc = agg_run(G, ds, &a[k], &col))) goto fail;
+        if (G->fused && j < G->nst && G->st[j].a == &a[k]) {
+            rc = stream_finish(G, &G->st[j++], &col);
+            release_args(&a[k]);
+        } else {
+            rc = agg_run(G, ds, &a[k], &col);
+        }
+        if (rc) goto fail;
         rc = cs_dataset_add(res, a[k].name, col);
         cs_column_release(col);
         if (rc) goto fail;

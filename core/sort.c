@@ -530,6 +530,7 @@ static void block_keys(sorter *st, size_t s, size_t e, size_t from, size_t to)
 /* The array the next move writes into. */
 static int target(sorter *st, uint32_t **dst)
 {
+    *dst = NULL;
     if (st->cur != st->sel) {
         *dst = st->sel;
         return CS_OK;

@@ -893,6 +893,174 @@ static void test_groupby_large_cardinality_against_naive(void **state)
     cs_engine_free(eng);
 }
 
+/* count, sum, mean, min and max run a chunk of group ids at a time, fed
+** by the grouping itself when the groups are few: they must agree with a
+** naive computation over several chunks, through a view, whether fed or
+** not, with nulls, NaN, and int64 sums that leave the range on the way
+** and come back. */
+static void test_groupby_streamed_aggregates_across_chunks(void **state)
+{
+    enum { N = 300000, FEW = 10, MANY = 70000 };
+    static const char *const aggs[] = {
+        "count()", "count(x)", "sum(x)", "mean(x)", "min(x)", "max(x)",
+        "sum(y)", "min(y)", "max(y)", "mean(y)", "min(d)", "max(b)"};
+    cs_engine *eng;
+    cs_dataset *ds, *v, *r;
+    cs_column *few, *many, *x, *y, *d, *b;
+    typedef struct naive {
+        __extension__ __int128 sx;
+        int64_t rows, cx, mnx, mxx, cy;
+        int32_t mnd;
+        int anyb, num;
+        double sy, mny, mxy;
+    } naive;
+    naive *nv = malloc(MANY * sizeof *nv);
+    uint32_t *pos = malloc(N * sizeof *pos);
+    size_t i, np = 0, pass;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &few), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &many), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &x), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_F64, &y), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_DATE, &d), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_BOOL, &b), CS_OK);
+    for (i = 0; i < N; i++) {
+        /* Three values of 3.1e18 pass INT64_MAX; the second half takes
+        ** them back out. */
+        int64_t big = (int64_t)3100000000000000000 + (int64_t)i;
+        assert_int_equal(cs_column_push_i64(few, (int64_t)(i % FEW)), CS_OK);
+        assert_int_equal(cs_column_push_i64(many, (int64_t)(i % MANY)),
+                         CS_OK);
+        if (i % 7 == 3)
+            assert_int_equal(cs_column_push_null(x), CS_OK);
+        else
+            assert_int_equal(cs_column_push_i64(x, i < N / 2 ? big : -big),
+                             CS_OK);
+        if (i % 11 == 5)
+            assert_int_equal(cs_column_push_null(y), CS_OK);
+        else
+            assert_int_equal(
+                cs_column_push_f64(y, i % 13 == 0 ? NAN
+                                                  : (double)(i % 1000) - 500.5),
+                CS_OK);
+        assert_int_equal(cs_column_push_date(d, (int32_t)(i % 4000) - 2000),
+                         CS_OK);
+        assert_int_equal(cs_column_push_bool(b, i % 5 == 0), CS_OK);
+        if (i % 3 != 1) pos[np++] = (uint32_t)(N - 1 - i);
+    }
+    assert_int_equal(cs_dataset_new(eng, &ds), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "few", few), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "many", many), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "x", x), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "y", y), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "d", d), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "b", b), CS_OK);
+    assert_int_equal(cs__dataset_view(ds, pos, np, &v), CS_OK);
+    /* Few groups stream along the grouping; many do not; a median beside
+    ** them needs the array of ids, and they then run over it. */
+    for (pass = 0; pass < 6; pass++) {
+        const cs_dataset *in = pass % 2 ? v : ds;
+        const char *key = pass < 4 ? "few" : "many";
+        const char *list[16];
+        size_t na = sizeof aggs / sizeof *aggs, k, g, n = cs_dataset_nrows(in);
+        const int64_t *kv;
+        memcpy(list, aggs, sizeof aggs);
+        if (pass == 2 || pass == 3) list[na++] = "median(x)";
+        assert_int_equal(cs_dataset_agg(in, &key, 1, list, na, &r), CS_OK);
+        kv = cs_column_i64s(cs_dataset_get(r, key));
+        memset(nv, 0, MANY * sizeof *nv);
+        for (k = 0; k < MANY; k++) {
+            nv[k].mnx = INT64_MAX;
+            nv[k].mxx = INT64_MIN;
+            nv[k].mnd = INT32_MAX;
+            nv[k].mny = INFINITY;
+            nv[k].mxy = -INFINITY;
+        }
+        for (k = 0; k < n; k++) {
+            size_t row = pass % 2 ? pos[k] : k;
+            naive *e = &nv[row % (pass < 4 ? FEW : MANY)];
+            const int64_t xr = cs_column_i64s(x)[row];
+            const double yr = cs_column_f64s(y)[row];
+            const int32_t dr = cs_column_dates(d)[row];
+            e->rows++;
+            if (!cs_column_is_null(x, row)) {
+                e->cx++;
+                e->sx += xr;
+                e->mnx = xr < e->mnx ? xr : e->mnx;
+                e->mxx = xr > e->mxx ? xr : e->mxx;
+            }
+            if (!cs_column_is_null(y, row)) {
+                e->cy++;
+                e->sy += yr;
+                if (yr == yr) {
+                    e->num = 1;
+                    e->mny = yr < e->mny ? yr : e->mny;
+                    e->mxy = yr > e->mxy ? yr : e->mxy;
+                }
+            }
+            e->mnd = dr < e->mnd ? dr : e->mnd;
+            e->anyb |= cs_column_bools(b)[row];
+        }
+        for (g = 0; g < cs_dataset_nrows(r); g++) {
+            const naive *e = &nv[kv[g]];
+            char want[12][64];
+            snprintf(want[0], 64, "%lld", (long long)e->rows);
+            snprintf(want[1], 64, "%lld", (long long)e->cx);
+            snprintf(want[2], 64, "%lld", (long long)(int64_t)e->sx);
+            snprintf(want[3], 64, "%.17g", (double)(int64_t)e->sx / (double)e->cx);
+            snprintf(want[4], 64, "%lld", (long long)e->mnx);
+            snprintf(want[5], 64, "%lld", (long long)e->mxx);
+            snprintf(want[6], 64, "%.17g", e->sy);
+            snprintf(want[7], 64, "%.17g", e->num ? e->mny : NAN);
+            snprintf(want[8], 64, "%.17g", e->num ? e->mxy : NAN);
+            snprintf(want[9], 64, "%.17g", e->sy / (double)e->cy);
+            snprintf(want[10], 64, "%d", (int)e->mnd);
+            snprintf(want[11], 64, "%d", e->anyb);
+            /* Without a value, all but the counts are null. */
+            for (k = 2; k < 6; k++)
+                if (e->cx == 0) snprintf(want[k], 64, "NA");
+            for (k = 6; k < 10; k++)
+                if (e->cy == 0) snprintf(want[k], 64, "NA");
+            for (k = 0; k < 12; k++) {
+                const cs_column *c = cs_dataset_get(r, aggs[k]);
+                char got[64];
+                if (cs_column_is_null(c, g)) {
+                    snprintf(got, 64, "NA");
+                } else switch (cs_column_type(c)) {
+                case CS_TYPE_I64:
+                    snprintf(got, 64, "%lld", (long long)cs_column_i64s(c)[g]);
+                    break;
+                case CS_TYPE_F64:
+                    snprintf(got, 64, "%.17g", cs_column_f64s(c)[g]);
+                    break;
+                case CS_TYPE_DATE:
+                    snprintf(got, 64, "%d", (int)cs_column_dates(c)[g]);
+                    break;
+                default:
+                    snprintf(got, 64, "%d", cs_column_bools(c)[g]);
+                    break;
+                }
+                if (strcmp(got, want[k]) != 0)
+                    fail_msg("pass %zu group %zu %s: %s, not %s", pass, g,
+                             aggs[k], got, want[k]);
+            }
+        }
+        cs_dataset_free(r);
+    }
+    cs_dataset_free(v);
+    cs_dataset_free(ds);
+    cs_column_release(few);
+    cs_column_release(many);
+    cs_column_release(x);
+    cs_column_release(y);
+    cs_column_release(d);
+    cs_column_release(b);
+    free(nv);
+    free(pos);
+    cs_engine_free(eng);
+}
+
 /* A view (a filter's result) is read through its selection. */
 static void test_groupby_keys_and_values_over_a_view(void **state)
 {
@@ -1284,6 +1452,7 @@ int main(void)
         cmocka_unit_test(test_groupby_string_keys_text_edge_cases),
         cmocka_unit_test(test_groupby_multiple_keys_and_null_keys),
         cmocka_unit_test(test_groupby_large_cardinality_against_naive),
+        cmocka_unit_test(test_groupby_streamed_aggregates_across_chunks),
         cmocka_unit_test(test_groupby_keys_and_values_over_a_view),
         cmocka_unit_test(test_groupby_expression_arguments),
         cmocka_unit_test(test_groupby_names_with_and_without_as),
