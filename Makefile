@@ -26,7 +26,7 @@ LUA_CMOD    = $(if $(filter /usr,$(PREFIX)),$(shell pkg-config \
 
 WARN   = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
          -Wmissing-prototypes -Wvla -Wformat=2
-OPT   ?= -O2 -g
+OPT   ?= -O3 -g
 CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -fPIC \
              -MMD -MP -Icore $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(LDFLAGS)
