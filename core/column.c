@@ -466,8 +466,9 @@ static void stats_f64(const cs_column *col, cs_stats *st)
         }                                                                \
     } while (0)
 
-void cs__bounds(cs_type t, const void *data, size_t n, int64_t *lo,
-                int64_t *hi)
+/* Widens [*LO, *HI] to the N int64 or date values DATA (no null). */
+static void dense_bounds(cs_type t, const void *data, size_t n, int64_t *lo,
+                         int64_t *hi)
 {
     int64_t l = *lo, h = *hi;
     if (t == CS_TYPE_I64) DENSE_BOUNDS(int64_t);
@@ -500,7 +501,7 @@ void cs__column_range(const cs_column *col, const uint32_t *sel, size_t n,
         return;
     }
     if (!sel) n = col->len;
-    if (!sel && !valid) cs__bounds(col->type, col->data, n, &lo, &hi);
+    if (!sel && !valid) dense_bounds(col->type, col->data, n, &lo, &hi);
     else if (col->type == CS_TYPE_I64) SPARSE_BOUNDS(int64_t);
     else if (col->type == CS_TYPE_DATE) SPARSE_BOUNDS(int32_t);
     *lop = lo;

@@ -166,9 +166,6 @@ int cs__column_gather(const cs_column *src, const size_t *r64,
 ** HI when there is none.  Remembered on a frozen column. */
 void cs__column_range(const cs_column *col, const uint32_t *sel, size_t n,
                       int64_t *lo, int64_t *hi);
-/* Widens [*LO, *HI] to the N int64 or date values DATA (no null). */
-void cs__bounds(cs_type t, const void *data, size_t n, int64_t *lo,
-                int64_t *hi);
 
 /* Appends V of C type CTYPE to COL, which must have room (len < cap)
 ** and not be frozen: the inner loop of readers that reserved first. */

@@ -2160,22 +2160,89 @@ static int check_block(run *r, size_t done)
     return CS_OK;
 }
 
-/* Widens [*LO, *HI] to the non-null int64 or date values of block S. */
-static void block_range(const slot *s, cs_type t, size_t n, int64_t *lo,
-                        int64_t *hi)
+/* Bounds of node K's non-null int64 or date values over DS, from its
+** columns' bounds (remembered by them) and interval arithmetic: 1 when
+** known ([*LO, *HI], empty when *LO > *HI), 0 when not.  A group-by on
+** the result then needs no pass of its own. */
+static int node_bounds(const cs_expr *e, int k, const cs_dataset *ds,
+                       int64_t *lo, int64_t *hi)
 {
-    size_t i;
-    if (!s->valid) {
-        cs__bounds(t, s->data, n, lo, hi);
-        return;
+    const node *nd = &e->nodes[k];
+    int64_t a0, a1, b0, b1, p[4];
+    int y, m, d, j;
+    *lo = INT64_MAX;
+    *hi = INT64_MIN;
+    switch (nd->op) {
+    case OP_COL: {
+        const uint32_t *sel;
+        const cs_column *col = cs__dataset_base(ds, nd->col, &sel);
+        if (col->type != CS_TYPE_I64 && col->type != CS_TYPE_DATE) return 0;
+        cs__column_range(col, NULL, 0, lo, hi);
+        return 1;
     }
-    for (i = 0; i < n; i++) {
-        int64_t x;
-        if (!s->valid[i]) continue;
-        x = t == CS_TYPE_I64 ? ((const int64_t *)s->data)[i]
-                             : ((const int32_t *)s->data)[i];
-        *lo = x < *lo ? x : *lo;
-        *hi = x > *hi ? x : *hi;
+    case OP_CONST:
+        if (nd->type != CS_TYPE_I64 && nd->type != CS_TYPE_DATE) return 0;
+        if (!nd->isnull) *lo = *hi = nd->i;
+        return 1;
+    case OP_MONTH:
+        *lo = 1, *hi = 12;
+        return 1;
+    case OP_DAY:
+        *lo = 1, *hi = 31;
+        return 1;
+    case OP_YEAR:
+        if (!node_bounds(e, nd->kid[0], ds, &a0, &a1)) return 0;
+        if (a0 > a1) return 1;
+        cs_date_ymd((int32_t)a0, &y, &m, &d);
+        *lo = y;
+        cs_date_ymd((int32_t)a1, &y, &m, &d);
+        *hi = y;
+        return 1;
+    case OP_NEG:
+        if (nd->type != CS_TYPE_I64 ||
+            !node_bounds(e, nd->kid[0], ds, &a0, &a1))
+            return 0;
+        if (a0 > a1) return 1;
+        if (a0 == INT64_MIN) return 0;
+        *lo = -a1;
+        *hi = -a0;
+        return 1;
+    case OP_ADD: case OP_SUB: case OP_MUL:
+        if (nd->type != CS_TYPE_I64 ||
+            e->nodes[nd->kid[0]].type != CS_TYPE_I64 ||
+            e->nodes[nd->kid[1]].type != CS_TYPE_I64 ||
+            !node_bounds(e, nd->kid[0], ds, &a0, &a1) ||
+            !node_bounds(e, nd->kid[1], ds, &b0, &b1))
+            return 0;
+        if (a0 > a1 || b0 > b1) return 1;
+        if (nd->op == OP_ADD)
+            return !__builtin_add_overflow(a0, b0, lo) &&
+                   !__builtin_add_overflow(a1, b1, hi);
+        if (nd->op == OP_SUB)
+            return !__builtin_sub_overflow(a0, b1, lo) &&
+                   !__builtin_sub_overflow(a1, b0, hi);
+        if (__builtin_mul_overflow(a0, b0, &p[0]) ||
+            __builtin_mul_overflow(a0, b1, &p[1]) ||
+            __builtin_mul_overflow(a1, b0, &p[2]) ||
+            __builtin_mul_overflow(a1, b1, &p[3]))
+            return 0;
+        for (j = 0; j < 4; j++) {
+            *lo = p[j] < *lo ? p[j] : *lo;
+            *hi = p[j] > *hi ? p[j] : *hi;
+        }
+        return 1;
+    case OP_COALESCE: case OP_IF: {
+        /* Either value: the union of both. */
+        int x = nd->op == OP_IF ? 1 : 0;
+        if (!node_bounds(e, nd->kid[x], ds, &a0, &a1) ||
+            !node_bounds(e, nd->kid[x + 1], ds, &b0, &b1))
+            return 0;
+        *lo = a0 < b0 ? a0 : b0;
+        *hi = a1 > b1 ? a1 : b1;
+        return 1;
+    }
+    default:
+        return 0;
     }
 }
 
@@ -2223,7 +2290,7 @@ int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out)
     const node *root = &e->nodes[e->root];
     cs_column *col = NULL;
     size_t nrows = ds->nrows, off;
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    int64_t lo, hi;
     run r;
     int rc;
     *out = NULL;
@@ -2252,16 +2319,12 @@ int cs_expr_eval(const cs_expr *e, const cs_dataset *ds, cs_column **out)
         size_t n = nrows - off < BLOCK ? nrows - off : BLOCK;
         r.off = off;
         r.block = off / BLOCK + 1;
-        if ((rc = check_block(&r, off)) || (rc = ev(&r, e->root, n)))
-            goto done;
-        /* The bounds come free while the block is in cache, and spare
-        ** a group-by on the result its own pass. */
-        if (root->type == CS_TYPE_I64 || root->type == CS_TYPE_DATE)
-            block_range(&r.slots[e->root], root->type, n, &lo, &hi);
-        if ((rc = put_block(col, &r.slots[e->root], root->type, n)))
+        if ((rc = check_block(&r, off)) || (rc = ev(&r, e->root, n)) ||
+            (rc = put_block(col, &r.slots[e->root], root->type, n)))
             goto done;
     }
-    if (root->type == CS_TYPE_I64 || root->type == CS_TYPE_DATE) {
+    if ((root->type == CS_TYPE_I64 || root->type == CS_TYPE_DATE) &&
+        node_bounds(e, e->root, ds, &lo, &hi)) {
         col->lo = lo;
         col->hi = hi;
         col->ranged = 1;

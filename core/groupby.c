@@ -78,6 +78,9 @@ typedef struct stream {
     const agg *a;
     size_t cap;       /* groups the state has room for */
     int pairs;        /* sums and counts side by side (X has nulls) */
+    int safe;         /* int64 sums that cannot leave the range */
+    int sentinel;     /* min/max: the starting value is no value of X's,
+                      ** so a group still holding it has none: no counts */
     int64_t *cnt;     /* non-null values per group, when X has nulls */
     void *acc;        /* sums (or pairs), or the best value of each group */
     i128 *wide;       /* int64 sums once one overflowed */
@@ -1582,7 +1585,24 @@ static int stream_init(gb *G, stream *s, const agg *a, size_t cap)
     s->pairs = col->valid && (a->fn == F_SUM || a->fn == F_MEAN ||
                               a->fn == F_SHARE) &&
                col->type != CS_TYPE_BOOL;
-    if (col->valid && !s->pairs) FILL(int64_t, s->cnt, cap, 0);
+    /* X's bounds (remembered by its column) spare checks and counts. */
+    if (col->type == CS_TYPE_I64 || col->type == CS_TYPE_DATE) {
+        int64_t lo, hi;
+        uint64_t big, most;
+        int i64 = col->type == CS_TYPE_I64;
+        cs__column_range(col, NULL, 0, &lo, &hi);
+        if (a->fn == F_MIN)
+            s->sentinel = hi < (i64 ? INT64_MAX : INT32_MAX);
+        else if (a->fn == F_MAX)
+            s->sentinel = lo > (i64 ? INT64_MIN : INT32_MIN);
+        big = lo < 0 ? 0 - (uint64_t)lo : (uint64_t)lo;
+        if (hi > 0 && (uint64_t)hi > big) big = (uint64_t)hi;
+        s->safe = lo > hi || (!__builtin_mul_overflow(big, (uint64_t)G->n,
+                                                      &most) &&
+                              most <= INT64_MAX);
+    }
+    if (col->valid && !s->pairs && !s->sentinel)
+        FILL(int64_t, s->cnt, cap, 0);
     if (a->fn == F_COUNT) return CS_OK;
     if (a->fn != F_MIN && a->fn != F_MAX) {
         if (col->type == CS_TYPE_F64 && s->pairs)
@@ -1764,7 +1784,13 @@ static int stream_update(gb *G, stream *s, const uint32_t *gg, size_t c0,
     case CS_TYPE_I64: {
         const int64_t *v = x->col->data;
         int ovf = 0;
-        if (!s->wide && s->pairs) {
+        if (s->safe && s->pairs) {
+            ipair *p = s->acc;
+            EACH(p[g].s += ok ? v[r] : 0; p[g].c += ok;);
+        } else if (s->safe) {
+            int64_t *p = s->acc;
+            EACH(p[g] += v[r]; (void)ok;);
+        } else if (!s->wide && s->pairs) {
             ipair *p = s->acc;
             EACH(ovf |= __builtin_add_overflow(p[g].s, ok ? v[r] : 0,
                                                &p[g].s);
@@ -1832,13 +1858,25 @@ static int stream_finish(gb *G, stream *s, cs_column **out)
             for (g = 0; g < ng; g++) cnt[g] = p[g].c;
             for (g = 0; g < ng; g++) sum[g] = p[g].s;
         }
+    } else if (s->sentinel) {
+        /* A group is null when its best value is still the start. */
+        NEW(mask, ng);
+        if (col->type == CS_TYPE_I64) {
+            const int64_t *b = s->acc, nil = a->fn == F_MIN ? INT64_MAX
+                                                           : INT64_MIN;
+            for (g = 0; g < ng; g++) mask[g] = b[g] == nil;
+        } else {
+            const int32_t *b = s->acc, nil = a->fn == F_MIN ? INT32_MAX
+                                                           : INT32_MIN;
+            for (g = 0; g < ng; g++) mask[g] = b[g] == nil;
+        }
     } else if (!cnt) {
         if ((rc = gsizes(G))) goto fail;
         cnt = G->gsize;
     }
     if (a->fn == F_COUNT_ROWS || a->fn == F_COUNT)
         return emit(G, CS_TYPE_I64, NULL, cnt, NULL, out);
-    if ((rc = null_mask(G, cnt, 1, &mask))) goto fail;
+    if (!mask && (rc = null_mask(G, cnt, 1, &mask))) goto fail;
     if (a->fn == F_MIN || a->fn == F_MAX) {
         if (col->type == CS_TYPE_STR) {
             uint32_t *b = s->acc;

@@ -213,6 +213,87 @@ static void test_mem_expression_results_carry_bounds(void **state)
     cs_engine_free(eng);
 }
 
+/* Bounds derived through expressions hold every value, are tight for
+** the simple cases, and are absent where they cannot be known. */
+static void test_mem_expression_bounds_hold_every_value(void **state)
+{
+    static const struct {
+        const char *expr;
+        int known;
+        int64_t lo, hi;   /* when known and exact */
+        int exact;
+    } cases[] = {
+        {"x + 5", 1, -15, 34, 1},
+        {"5 - x", 1, -24, 25, 1},
+        {"-x", 1, -29, 20, 1},
+        {"x * x", 1, -580, 841, 0},
+        {"x * 2 - 1", 1, -41, 57, 1},
+        {"year(d)", 1, 1999, 2027, 1},
+        {"month(d)", 1, 1, 12, 0},
+        {"day(d) + 0", 1, 1, 31, 0},
+        {"if(x > 0, x, 100)", 1, -20, 100, 0},
+        {"coalesce(x, 1000)", 1, -20, 1000, 0},
+        {"x // 2", 0, 0, 0, 0},
+        {"len(s)", 0, 0, 0, 0},
+    };
+    cs_engine *eng;
+    cs_column *x, *d, *s;
+    cs_dataset *ds;
+    size_t i, k;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &x), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_DATE, &d), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_STR, &s), CS_OK);
+    for (i = 0; i < 5000; i++) {
+        if (i % 9 == 4) {
+            assert_int_equal(cs_column_push_null(x), CS_OK);
+            assert_int_equal(cs_column_push_null(d), CS_OK);
+        } else {
+            assert_int_equal(cs_column_push_i64(x, (int64_t)(i % 50) - 20),
+                             CS_OK);
+            assert_int_equal(
+                cs_column_push_date(d, cs_date_from_ymd(1999, 1, 1) +
+                                           (int32_t)(i * 7 % 10500)),
+                CS_OK);
+        }
+        assert_int_equal(cs_column_push_str(s, "ab", 2), CS_OK);
+    }
+    assert_int_equal(cs_dataset_new(eng, &ds), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "x", x), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "d", d), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "s", s), CS_OK);
+    for (k = 0; k < sizeof cases / sizeof *cases; k++) {
+        cs_expr *e;
+        cs_column *col;
+        const int64_t *v;
+        if (cs_expr_compile(ds, cases[k].expr, &e) != CS_OK)
+            fail_msg("%s: %s", cases[k].expr, cs_errmsg(eng));
+        assert_int_equal(cs_expr_eval(e, ds, &col), CS_OK);
+        if (col->ranged != cases[k].known)
+            fail_msg("%s: bounds %s", cases[k].expr,
+                     col->ranged ? "known" : "unknown");
+        v = cs_column_i64s(col);
+        for (i = 0; col->ranged && i < cs_column_len(col); i++)
+            if (!cs_column_is_null(col, i) &&
+                (v[i] < col->lo || v[i] > col->hi))
+                fail_msg("%s: row %zu holds %lld outside [%lld, %lld]",
+                         cases[k].expr, i, (long long)v[i],
+                         (long long)col->lo, (long long)col->hi);
+        if (col->ranged && cases[k].exact) {
+            assert_int_equal(col->lo, cases[k].lo);
+            assert_int_equal(col->hi, cases[k].hi);
+        }
+        cs_column_release(col);
+        cs_expr_free(e);
+    }
+    cs_dataset_free(ds);
+    cs_column_release(x);
+    cs_column_release(d);
+    cs_column_release(s);
+    cs_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_mem_custom_allocator_sees_every_free),
         cmocka_unit_test(test_mem_column_bounds),
         cmocka_unit_test(test_mem_expression_results_carry_bounds),
+        cmocka_unit_test(test_mem_expression_bounds_hold_every_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
