@@ -30,6 +30,8 @@ _Static_assert(SIZE_MAX >= INT64_MAX, "coopstat needs a 64-bit size_t");
 #define NULL_REG "coopstat.null.value"
 #define DATASET_MT "coopstat.dataset"
 #define COLUMN_MT "coopstat.column"
+#define STORE_MT "coopstat.store"
+#define DEFAULT_DB_REG "coopstat.db.default"
 
 /* Every module function and method has these upvalues; the __index
 ** closures have the methods table as a third. */
@@ -65,6 +67,11 @@ typedef struct colbox {
     box h;
     cs_column *col; /* one reference; NULL once closed */
 } colbox;
+
+typedef struct stbox {
+    box h;
+    cs_store *st;   /* NULL once closed */
+} stbox;
 
 /* ------------------------------------------------------------------ */
 /* Engine                                                             */
@@ -1814,6 +1821,239 @@ static int ds_pivot(lua_State *L)
     return set_dataset(L, b, rc, out, "pivot");
 }
 
+/* ------------------------------------------------------------------ */
+/* Store                                                              */
+/* ------------------------------------------------------------------ */
+
+static void stbox_release(box *h)
+{
+    stbox *b = (stbox *)h;
+    if (b->st) {
+        box_unlink(h);
+        cs_store_close(b->st);
+        b->st = NULL;
+    }
+}
+
+static cs_store *check_store(lua_State *L)
+{
+    stbox *b = luaL_checkudata(L, 1, STORE_MT);
+    if (b->st == NULL) luaL_error(L, "the store is closed");
+    return b->st;
+}
+
+static int store_close(lua_State *L)
+{
+    stbox *b = luaL_checkudata(L, 1, STORE_MT);
+    stbox_release(&b->h);
+    return 0;
+}
+
+void lcoopstat_set_default_db(lua_State *L, const char *path)
+{
+    lua_pushstring(L, path);
+    lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_DB_REG);
+}
+
+/* cs.open([path]): the store at PATH, else the one the host named
+** (--db), else $COOPSTAT_DB, else ./coopstat.db. */
+static int l_open(lua_State *L)
+{
+    const char *path;
+    stbox *b;
+    int rc;
+    if (lua_isnoneornil(L, 1)) {
+        lua_getfield(L, LUA_REGISTRYINDEX, DEFAULT_DB_REG);
+        path = lua_tostring(L, -1);
+        if (!path) path = getenv("COOPSTAT_DB");
+        if (!path || !*path) path = "coopstat.db";
+    } else {
+        path = check_path(L, 1);
+    }
+    b = (stbox *)new_box(L, sizeof(stbox), STORE_MT, stbox_release);
+    rc = cs_store_open(b->h.eb->eng, path, &b->st);
+    if (rc != CS_OK) return raise_status(L, b->h.eb->eng, rc, "open");
+    box_link(&b->h);
+    return 1;
+}
+
+/* Reads the parameters at IDX (a list; cs.null for null; nil: none)
+** into values whose strings borrow from the Lua stack. */
+static cs_value *check_params(lua_State *L, int idx, const char *fn,
+                              size_t *np)
+{
+    cs_value *v;
+    size_t n, i;
+    *np = 0;
+    if (lua_isnoneornil(L, idx)) return NULL;
+    if (!is_table(L, idx))
+        luaL_error(L, "%s: parameters must be a list, not %s", fn,
+                   type_name(L, idx));
+    n = lua_rawlen(L, idx);
+    v = lua_newuserdatauv(L, (n ? n : 1) * sizeof *v, 0);
+    for (i = 0; i < n; i++) {
+        int t = lua_rawgeti(L, idx, (lua_Integer)i + 1);
+        memset(&v[i], 0, sizeof v[i]);
+        if (is_null(L, -1)) {
+            v[i].type = CS_TYPE_I64;
+            v[i].isnull = 1;
+        } else if (t == LUA_TNUMBER && lua_isinteger(L, -1)) {
+            v[i].type = CS_TYPE_I64;
+            v[i].u.i = lua_tointeger(L, -1);
+        } else if (t == LUA_TNUMBER) {
+            v[i].type = CS_TYPE_F64;
+            v[i].u.f = lua_tonumber(L, -1);
+        } else if (t == LUA_TSTRING) {
+            v[i].type = CS_TYPE_STR;
+            v[i].u.s.p = lua_tolstring(L, -1, &v[i].u.s.len);
+        } else if (t == LUA_TBOOLEAN) {
+            v[i].type = CS_TYPE_BOOL;
+            v[i].u.b = lua_toboolean(L, -1);
+        } else {
+            luaL_error(L, "%s: parameter %d is %s (numbers, strings, "
+                          "booleans and cs.null are allowed)",
+                       fn, (int)i + 1, type_name(L, -1));
+        }
+        /* The string stays referenced by the table at IDX. */
+        lua_pop(L, 1);
+    }
+    *np = n;
+    return v;
+}
+
+/* db:write(name, ds [, {mode = "create"|"replace"|"append"}]) */
+static int store_write(lua_State *L)
+{
+    cs_store *st = check_store(L);
+    const char *name = luaL_checkstring(L, 2);
+    cs_dataset *ds = check_ds(L, 3);
+    cs_write_mode mode = CS_WRITE_CREATE;
+    int rc;
+    if (!lua_isnoneornil(L, 4)) {
+        const char *m;
+        check_table(L, 4, 0);
+        lua_pushnil(L);
+        while (lua_next(L, 4)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING
+                                ? lua_tostring(L, -2) : "?";
+            if (strcmp(k, "mode") != 0)
+                return luaL_error(L, "write: unknown option '%s' (known: "
+                                     "mode)", k);
+            lua_pop(L, 1);
+        }
+        lua_getfield(L, 4, "mode");
+        m = lua_tostring(L, -1);
+        if (!m || (strcmp(m, "create") && strcmp(m, "replace") &&
+                   strcmp(m, "append")))
+            return luaL_error(L, "write: option 'mode' must be \"create\", "
+                                 "\"replace\" or \"append\"");
+        mode = m[0] == 'c' ? CS_WRITE_CREATE
+               : m[0] == 'r' ? CS_WRITE_REPLACE : CS_WRITE_APPEND;
+    }
+    rc = cs_store_write(st, name, ds, mode);
+    if (rc != CS_OK) return raise_status(L, cs_store_engine(st), rc, "write");
+    return 0;
+}
+
+/* db:read(name [, {column, ...}]) */
+static int store_read(lua_State *L)
+{
+    cs_store *st = check_store(L);
+    const char *name = luaL_checkstring(L, 2);
+    const char **cols = NULL;
+    size_t n = 0;
+    cs_dataset *out;
+    dsbox *b;
+    if (!lua_isnoneornil(L, 3)) {
+        check_table(L, 3, 0);
+        cols = table_strings(L, 3, "read", "columns", &n);
+    }
+    b = new_dsbox(L);
+    int rc = cs_store_read(st, name, cols, n, &out);
+    return set_dataset(L, b, rc, out, "read");
+}
+
+/* db:query(sql [, params]) */
+static int store_query(lua_State *L)
+{
+    cs_store *st = check_store(L);
+    const char *sql = cstring(L, 2);
+    size_t np;
+    cs_value *p = check_params(L, 3, "query", &np);
+    cs_dataset *out;
+    dsbox *b = new_dsbox(L);
+    int rc = cs_store_query(st, sql, p, np, &out);
+    return set_dataset(L, b, rc, out, "query");
+}
+
+/* db:exec(sql [, params]) -> rows changed */
+static int store_exec(lua_State *L)
+{
+    cs_store *st = check_store(L);
+    const char *sql = cstring(L, 2);
+    size_t np;
+    cs_value *p = check_params(L, 3, "exec", &np);
+    int64_t changes = 0;
+    int rc = cs_store_exec(st, sql, p, np, &changes);
+    if (rc != CS_OK) return raise_status(L, cs_store_engine(st), rc, "exec");
+    lua_pushinteger(L, (lua_Integer)changes);
+    return 1;
+}
+
+static int store_tables(lua_State *L)
+{
+    cs_store *st = check_store(L);
+    cs_dataset *out;
+    dsbox *b = new_dsbox(L);
+    int rc = cs_store_tables(st, &out);
+    return set_dataset(L, b, rc, out, "tables");
+}
+
+/* db:transaction(fn): runs fn(db) in a transaction, committed when fn
+** returns, rolled back when it raises (the error goes on). */
+static int store_transaction(lua_State *L)
+{
+    cs_store *st = check_store(L);
+    int rc, top;
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    if ((rc = cs_store_begin(st)) != CS_OK)
+        return raise_status(L, cs_store_engine(st), rc, "transaction");
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 1);
+    if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) {
+        /* The store may have been closed inside: nothing to undo then. */
+        stbox *b = lua_touserdata(L, 1);
+        if (b->st) cs_store_rollback(b->st);
+        return lua_error(L);
+    }
+    if (((stbox *)lua_touserdata(L, 1))->st == NULL)
+        return luaL_error(L, "transaction: the store was closed inside it");
+    if ((rc = cs_store_commit(st)) != CS_OK) {
+        cs_store_rollback(st);
+        return raise_status(L, cs_store_engine(st), rc, "transaction");
+    }
+    top = lua_gettop(L);
+    return top - 2;
+}
+
+static int store_tostring(lua_State *L)
+{
+    stbox *b = luaL_checkudata(L, 1, STORE_MT);
+    lua_pushstring(L, b->st ? "coopstat.store" : "coopstat.store (closed)");
+    return 1;
+}
+
+static int store_index(lua_State *L)
+{
+    luaL_checkudata(L, 1, STORE_MT);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, UV_METHODS) != LUA_TNIL) return 1;
+    return luaL_error(L, "a store has no field '%s'",
+                      lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
+                                                    : type_name(L, 2));
+}
+
 /* cs.clock(): seconds on a monotonic clock, for timing statements. */
 static int l_clock(lua_State *L)
 {
@@ -1827,7 +2067,22 @@ static const luaL_Reg lib_funcs[] = {{"clock", l_clock},
                                      {"read_csv", l_read_csv},
                                      {"read_csv_string", l_read_csv_string},
                                      {"dataset", l_dataset},
+                                     {"open", l_open},
                                      {NULL, NULL}};
+
+static const luaL_Reg store_meta[] = {{"__gc", store_close},
+                                      {"__close", store_close},
+                                      {"__tostring", store_tostring},
+                                      {NULL, NULL}};
+
+static const luaL_Reg store_methods[] = {{"write", store_write},
+                                         {"read", store_read},
+                                         {"query", store_query},
+                                         {"exec", store_exec},
+                                         {"tables", store_tables},
+                                         {"transaction", store_transaction},
+                                         {"close", store_close},
+                                         {NULL, NULL}};
 
 static const luaL_Reg ds_meta[] = {{"__gc", box_close},
                                    {"__close", box_close},
@@ -1909,6 +2164,8 @@ LUAMOD_API int luaopen_coopstat(lua_State *L)
     make_metatable(L, COLUMN_MT, e, n, col_meta, col_methods, col_index);
     make_metatable(L, GROUPED_MT, e, n, grouped_meta, grouped_methods,
                    grouped_index);
+    make_metatable(L, STORE_MT, e, n, store_meta, store_methods,
+                   store_index);
     luaL_newlibtable(L, lib_funcs);
     lua_pushvalue(L, e);
     lua_pushvalue(L, n);

@@ -48,6 +48,15 @@
 **   col:count() (non-null), col:nulls(), col:to_table() (cs.null for
 **   nulls).  A column keeps its data alive after its dataset is closed.
 **
+**   cs.open([path]) -> db (default: the host's --db, else $COOPSTAT_DB,
+**   else ./coopstat.db); db:write(name, ds [, {mode = "create" |
+**   "replace" | "append"}]), db:read(name [, {column, ...}]),
+**   db:query(sql [, params]) -> dataset, db:exec(sql [, params]) -> rows
+**   changed, db:tables() -> dataset (name, kind), db:transaction(fn)
+**   (fn(db) committed when it returns, rolled back when it raises),
+**   db:close().  params: a list of numbers, strings, booleans and
+**   cs.null, bound to ? (or ?N) in order, never spliced into the SQL.
+**
 ** Values reach Lua as: int64 -> integer, float64 -> float, string ->
 ** string (UTF-8, NFC), bool -> boolean, date -> ISO string
 ** "YYYY-MM-DD", null -> nil.
@@ -66,5 +75,9 @@ LUAMOD_API int luaopen_coopstat(lua_State *L);
 ** been opened yet, so that a host can hand it to cs_engine_interrupt()
 ** from a signal handler.  Raises a Lua error when out of memory. */
 cs_engine *lcoopstat_engine(lua_State *L);
+
+/* Makes PATH the store cs.open() opens when given none (the host's
+** --db option), ahead of $COOPSTAT_DB and ./coopstat.db. */
+void lcoopstat_set_default_db(lua_State *L, const char *path);
 
 #endif

@@ -17,6 +17,7 @@
 #include "lualib.h"
 
 #include "../bindings/lcoopstat.h"
+#include "storecmd.h"
 
 #define PROGNAME "coopstat"
 
@@ -36,10 +37,10 @@ static const command commands[] = {
     {"run", cmd_run, "run a Lua script with the coopstat module"},
     {"help", cmd_help, "show help for a command"},
     {"repl", NULL, "interactive Lua prompt with coopstat loaded"},
-    {"init", NULL, "create a project store (SQLite)"},
-    {"import", NULL, "import CSV files into the store"},
-    {"sql", NULL, "run SQL against the store"},
-    {"tables", NULL, "list the tables in the store"},
+    {"init", cmd_init, "create the store (SQLite); --sample adds the Hoa Binh data"},
+    {"import", cmd_import, "import a CSV file into the store as a table"},
+    {"sql", cmd_sql, "run SQL against the store"},
+    {"tables", cmd_tables, "list the tables in the store"},
     {"indicators", NULL, "compute the standard indicators"},
     {"jobs", NULL, "list and run scheduled jobs"},
 };
@@ -47,13 +48,15 @@ static const command commands[] = {
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static const char run_usage[] =
-    "usage: " PROGNAME " run [--] SCRIPT.lua [ARGS...]\n"
-    "       " PROGNAME " run - [ARGS...]      (read the script from stdin)\n"
+    "usage: " PROGNAME " run [--db PATH] [--] SCRIPT.lua [ARGS...]\n"
+    "       " PROGNAME " run [--db PATH] - [ARGS...]   (the script on stdin)\n"
     "\n"
     "Runs a Lua 5.4 script.  require(\"coopstat\") loads the built-in\n"
     "module.  The script sees its arguments in the global table 'arg'\n"
     "(arg[0] is the script, arg[1] the first argument) and as '...'.\n"
-    "Errors are reported with a traceback and exit status 1.\n";
+    "cs.open() with no path opens the --db store (else $COOPSTAT_DB, else\n"
+    "./coopstat.db).  Errors are reported with a traceback and exit\n"
+    "status 1.\n";
 
 static const command *find_command(const char *name)
 {
@@ -134,6 +137,15 @@ static int cmd_help(int argc, char **argv)
     if (c == NULL) return unknown_command(argv[1]);
     if (c->run == cmd_run) {
         fputs(run_usage, stdout);
+        return EXIT_OK;
+    }
+    if (c->run == cmd_import || c->run == cmd_init || c->run == cmd_sql ||
+        c->run == cmd_tables) {
+        fputs(c->run == cmd_import ? import_usage
+              : c->run == cmd_init ? init_usage
+              : c->run == cmd_sql  ? sql_usage
+                                   : tables_usage,
+              stdout);
         return EXIT_OK;
     }
     if (c->run == NULL) return not_available(c->name);
@@ -222,6 +234,7 @@ static int pmain(lua_State *L)
     lua_setfield(L, -2, "coopstat");
     lua_pop(L, 1);
     g_eng = lcoopstat_engine(L);
+    if (g_db_path) lcoopstat_set_default_db(L, g_db_path);
     set_arg(L, ra);
 
     lua_pushcfunction(L, msghandler);
@@ -250,6 +263,7 @@ static int cmd_run(int argc, char **argv)
         fputs(run_usage, stdout);
         return EXIT_OK;
     }
+    while (i < argc && take_db_option(argc, argv, &i)) i++;
     if (i < argc && strcmp(argv[i], "--") == 0)
         i++;
     else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -301,6 +315,14 @@ int main(int argc, char **argv)
         printf(PROGNAME " %s (%s, SQLite %s)\n", CS_VERSION, LUA_RELEASE,
                sqlite3_libversion());
         return EXIT_OK;
+    }
+    /* --db PATH before the command applies to it. */
+    while (argc > 2 && strncmp(argv[1], "--db", 4) == 0) {
+        int i = 1;
+        if (!take_db_option(argc, argv, &i)) break;
+        argv[i] = argv[0];
+        argc -= i;
+        argv += i;
     }
     if (argv[1][0] == '-') {
         fprintf(stderr, PROGNAME ": unknown option '%s'\n", argv[1]);

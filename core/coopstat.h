@@ -29,7 +29,9 @@ enum {
     CS_EOVERFLOW,   /* an integer result does not fit in 64 bits */
     CS_EINTERRUPT,  /* cancelled through cs_engine_interrupt() */
     CS_EMISUSE,     /* the API was used against its contract */
-    CS_EEXIST       /* a name is already taken */
+    CS_EEXIST,      /* a name is already taken */
+    CS_ESQL,        /* an SQL statement failed (syntax, constraint...) */
+    CS_EBUSY        /* the store is locked by another connection */
 };
 
 /* Returns a fixed English string for RC; never NULL. */
@@ -522,5 +524,67 @@ int cs_csv_write(const cs_dataset *ds, const char *path,
 ** *len + 1). */
 int cs_csv_write_string(const cs_dataset *ds, const cs_csv_write_options *opt,
                         char **out, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Store: one SQLite file of tables                                    */
+/* ------------------------------------------------------------------ */
+/* Tables are plain SQL tables (any SQLite tool can query them); their
+** coopstat types are recorded beside them, so that every type and null
+** survives a round trip.  The store's own tables are named coopstat_*;
+** their schema is versioned (PRAGMA user_version) and migrated forward
+** on open.  Every change runs in a transaction: a failed call leaves
+** the store as it was.  Parameters are bound, never spliced into SQL. */
+typedef struct cs_store cs_store;
+
+typedef enum cs_write_mode {
+    CS_WRITE_CREATE,    /* a new table; CS_EEXIST if it exists */
+    CS_WRITE_REPLACE,   /* drop the table if it exists, then create */
+    CS_WRITE_APPEND     /* add rows; names and types must match */
+} cs_write_mode;
+
+/* Opens (creating if needed) the store at PATH, in WAL mode, migrating
+** its schema.  Errors: CS_EIO (cannot open, not a database), CS_EINVAL
+** (a newer schema), CS_EBUSY, CS_ENOMEM. */
+int cs_store_open(cs_engine *eng, const char *path, cs_store **out);
+/* Closes ST, rolling back any transaction left open.  Accepts NULL. */
+void cs_store_close(cs_store *st);
+/* The schema version this coopstat writes. */
+int cs_store_schema_version(void);
+
+/* Writes DS as TABLE in one transaction.  Errors: CS_EEXIST, CS_ENOTFOUND
+** (append to no table), CS_ETYPE (append of other columns), CS_EINVAL
+** (bad name: empty, or coopstat_* / sqlite_*), CS_ESQL, CS_EIO. */
+int cs_store_write(cs_store *st, const char *table, const cs_dataset *ds,
+                   cs_write_mode mode);
+/* Reads TABLE (only COLS[0..NCOLS) when NCOLS > 0) into a new dataset,
+** with its recorded types.  Errors: CS_ENOTFOUND (table or column),
+** CS_ETYPE (a value changed by SQL no longer fits its type). */
+int cs_store_read(cs_store *st, const char *table, const char *const *cols,
+                  size_t ncols, cs_dataset **out);
+/* Runs one SELECT with PARAMS bound to its ?s into a new dataset.  Column
+** types follow the values (int64 widening to float64, text over
+** numbers) and declared DATE/BOOLEAN columns.  Errors: CS_ESQL (with the
+** character position of a syntax error), CS_EINVAL (parameter count). */
+int cs_store_query(cs_store *st, const char *sql, const cs_value *params,
+                   size_t nparams, cs_dataset **out);
+/* Runs statements that return no rows, all in one transaction; PARAMS
+** go with a single statement.  *CHANGES (may be NULL) gets the rows
+** changed. */
+int cs_store_exec(cs_store *st, const char *sql, const cs_value *params,
+                  size_t nparams, int64_t *changes);
+/* The tables and views of the store (not its own): columns name, kind. */
+int cs_store_tables(cs_store *st, cs_dataset **out);
+/* *FOUND = whether TABLE exists. */
+int cs_store_has_table(cs_store *st, const char *table, int *found);
+
+/* Transactions nest (savepoints).  A rollback keeps the engine's error
+** message (the cause).  cs_store_depth() is the number open. */
+int cs_store_begin(cs_store *st);
+int cs_store_commit(cs_store *st);
+int cs_store_rollback(cs_store *st);
+int cs_store_depth(const cs_store *st);
+/* Makes the SQL running on ST stop with CS_EINTERRUPT (signal-safe). */
+void cs_store_interrupt(cs_store *st);
+cs_engine *cs_store_engine(const cs_store *st);
 
 #endif

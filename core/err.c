@@ -22,6 +22,8 @@ const char *cs_strerror(int rc)
     case CS_EINTERRUPT: return "interrupted";
     case CS_EMISUSE: return "API misuse";
     case CS_EEXIST: return "already exists";
+    case CS_ESQL: return "SQL error";
+    case CS_EBUSY: return "store is busy";
     default: return "unknown error";
     }
 }

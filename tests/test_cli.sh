@@ -87,7 +87,7 @@ expect "unknown command: list" 2 err "Commands: run"
 run --bogus
 expect "unknown option: status 2" 2 err "unknown option '--bogus'"
 
-for c in repl init import sql tables indicators jobs; do
+for c in repl indicators jobs; do
     run "$c"
     expect "$c is not available" 2 err "'$c' is not available in this version"
 done
@@ -172,6 +172,55 @@ kill -INT "$pid" 2>/dev/null
 wait "$pid"
 rc=$?
 expect "SIGINT interrupts a script" 1 err "interrupted"
+
+# --- the store: init, import, sql, tables, --db ---------------------------
+db="$tmp/s.db"
+run init --sample --db "$db"
+expect "init --sample creates the store" 0 err "store ready: $db"
+run tables --db "$db"
+expect "tables lists the sample tables" 0 out "organizations  table   729"
+run --db "$db" sql "select kind, count(*) as n from organizations where status = 'active' group by kind order by kind"
+expect "sql prints an aligned table" 0 out "HTX    433"
+run sql --db "$db" --json "select sector, label_vi from sectors order by sector limit 1"
+expect "sql --json prints an array of objects" 0 out '{"sector":"agriculture","label_vi":"Nông nghiệp"}'
+run sql --db "$db" --csv "select sector from sectors order by sector limit 1"
+expect "sql --csv prints CSV" 0 out "sector
+agriculture"
+printf 'k,v\n1,x\n2,y\n' >"$tmp/kv.csv"
+run import "$tmp/kv.csv" --table kv --db "$db"
+expect "import writes a table" 0 err "2 rows, 2 columns -> table 'kv'"
+run import "$tmp/kv.csv" --table kv --db "$db"
+expect "import into an existing table needs a mode" 1 err "table 'kv' exists"
+run import "$tmp/kv.csv" --table kv --mode append --db "$db"
+expect "import --mode append" 0 err "-> table 'kv'"
+printf 'k,v\nx,1\n' >"$tmp/bad.csv"
+run import "$tmp/bad.csv" --table kv --mode append --db "$db"
+expect "an append of other types fails" 1 err "column 'k' is int64 in the table, string in the data"
+run sql --db "$db" "select count(*) as n from kv"
+expect "a failed import leaves the table as it was" 0 out "4"
+printf 'k,v\n1,"open\n' >"$tmp/broken.csv"
+run import "$tmp/broken.csv" --table broken --db "$db"
+expect "a malformed CSV names the place" 1 err "broken.csv:2:"
+run sql --db "$db" "select count(*) as n from sqlite_schema where name = 'broken'"
+expect "a failed import creates nothing" 0 out "0"
+run sql --db "$db" "selec 1"
+expect "an SQL error names the position" 1 err "SQL error at character 1"
+run sql --db "$db" "delete from kv where k = 2"
+expect "a statement prints the rows it changed" 0 out "2 rows changed"
+run import --mode sideways "$tmp/kv.csv" --table t --db "$db"
+expect "a bad --mode is a usage error" 2 err "--mode must be create, replace or append"
+run import "$tmp/kv.csv" --db "$db"
+expect "import needs --table" 2 err "missing --table NAME"
+COOPSTAT_DB="$db" run_cmd "$EXE" tables
+expect "COOPSTAT_DB names the store" 0 out "kv "
+printf 'local cs = require "coopstat"\nprint(#cs.open():read("organizations"))\n' >"$tmp/open.lua"
+run run --db "$db" "$tmp/open.lua"
+expect "cs.open() opens the --db store" 0 out "729"
+run --db "$db" run "$tmp/open.lua"
+expect "--db before the command" 0 out "729"
+printf 'not a database, but text long enough to fill the header of one\n%.0s' 1 2 3 >"$tmp/text.db"
+run tables --db "$tmp/text.db"
+expect "a file that is not a store is refused" 1 err "text.db"
 
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,443 @@
+/*
+** storecmd.c: the commands that work on the store: init, import, sql,
+** tables.  Each takes --db PATH (else $COOPSTAT_DB, else ./coopstat.db).
+** They call the core directly; a failure prints one line naming what
+** failed and leaves the store as it was (the core writes in
+** transactions).
+*/
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "coopstat.h"
+#include "storecmd.h"
+
+#define PROGNAME "coopstat"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+const char *g_db_path;
+
+const char *store_path(void)
+{
+    const char *p = g_db_path;
+    if (!p || !*p) p = getenv("COOPSTAT_DB");
+    if (!p || !*p) p = "coopstat.db";
+    return p;
+}
+
+/* Takes "--db PATH" or "--db=PATH" at ARGV[*I]; 1 when it was one. */
+int take_db_option(int argc, char **argv, int *i)
+{
+    if (strncmp(argv[*i], "--db=", 5) == 0) {
+        g_db_path = argv[*i] + 5;
+        return 1;
+    }
+    if (strcmp(argv[*i], "--db") != 0) return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, PROGNAME ": option --db needs a path\n");
+        exit(EXIT_USAGE);
+    }
+    g_db_path = argv[++*i];
+    return 1;
+}
+
+static int fail(cs_engine *eng, const char *what)
+{
+    fprintf(stderr, PROGNAME ": %s: %s\n", what, cs_errmsg(eng));
+    return EXIT_ERROR;
+}
+
+static int usage_error(const char *cmd, const char *msg, const char *arg,
+                       const char *usage)
+{
+    fprintf(stderr, PROGNAME ": %s: %s%s%s%s\n%s", cmd, msg, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "", usage);
+    return EXIT_USAGE;
+}
+
+static int is_help(const char *s)
+{
+    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+static int open_store(cs_engine **eng, cs_store **st)
+{
+    if (cs_engine_new(NULL, NULL, eng) != CS_OK) {
+        fprintf(stderr, PROGNAME ": out of memory\n");
+        return EXIT_ERROR;
+    }
+    if (cs_store_open(*eng, store_path(), st) != CS_OK) {
+        fprintf(stderr, PROGNAME ": %s\n", cs_errmsg(*eng));
+        cs_engine_free(*eng);
+        return EXIT_ERROR;
+    }
+    return EXIT_OK;
+}
+
+static void close_store(cs_engine *eng, cs_store *st)
+{
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+/* ------------------------------------------------------------------ */
+/* import                                                             */
+/* ------------------------------------------------------------------ */
+const char import_usage[] =
+    "usage: " PROGNAME " import FILE.csv --table NAME [--mode MODE] "
+    "[--db PATH]\n"
+    "\n"
+    "Reads FILE.csv (types inferred, as cs.read_csv) and writes it to the\n"
+    "store as table NAME, in one transaction.  MODE: create (default: the\n"
+    "table must not exist), replace, or append (same columns and types).\n";
+
+static int parse_mode(const char *s, cs_write_mode *m)
+{
+    if (strcmp(s, "create") == 0) *m = CS_WRITE_CREATE;
+    else if (strcmp(s, "replace") == 0) *m = CS_WRITE_REPLACE;
+    else if (strcmp(s, "append") == 0) *m = CS_WRITE_APPEND;
+    else return 0;
+    return 1;
+}
+
+/* Reads PATH and writes it as TABLE on ST. */
+static int import_file(cs_engine *eng, cs_store *st, const char *path,
+                       const char *table, cs_write_mode mode)
+{
+    cs_dataset *ds;
+    char what[512];
+    if (cs_csv_read(eng, path, NULL, &ds) != CS_OK) return fail(eng, "import");
+    snprintf(what, sizeof what, "import %s", path);
+    if (cs_store_write(st, table, ds, mode) != CS_OK) {
+        cs_dataset_free(ds);
+        return fail(eng, what);
+    }
+    fprintf(stderr, "%s: %zu rows, %zu columns -> table '%s'\n", path,
+            cs_dataset_nrows(ds), cs_dataset_ncols(ds), table);
+    cs_dataset_free(ds);
+    return EXIT_OK;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    const char *file = NULL, *table = NULL;
+    cs_write_mode mode = CS_WRITE_CREATE;
+    cs_engine *eng;
+    cs_store *st;
+    int i, rc;
+    for (i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(import_usage, stdout);
+            return EXIT_OK;
+        }
+        if (take_db_option(argc, argv, &i)) continue;
+        if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
+            table = argv[++i];
+        } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+            if (!parse_mode(argv[++i], &mode))
+                return usage_error("import", "--mode must be create, "
+                                   "replace or append, not", argv[i],
+                                   import_usage);
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error("import", "unknown option or missing value",
+                               argv[i], import_usage);
+        } else if (!file) {
+            file = argv[i];
+        } else {
+            return usage_error("import", "one file at a time; extra",
+                               argv[i], import_usage);
+        }
+    }
+    if (!file) return usage_error("import", "missing FILE.csv", NULL,
+                                  import_usage);
+    if (!table) return usage_error("import", "missing --table NAME", NULL,
+                                   import_usage);
+    if ((rc = open_store(&eng, &st))) return rc;
+    rc = import_file(eng, st, file, table, mode);
+    close_store(eng, st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* init                                                               */
+/* ------------------------------------------------------------------ */
+const char init_usage[] =
+    "usage: " PROGNAME " init [--sample] [--db PATH]\n"
+    "\n"
+    "Creates the store (or brings an existing one to this version's\n"
+    "schema).  --sample also imports the bundled Hoa Binh data as tables\n"
+    "organizations, reports, published, sectors and admin_units\n"
+    "(replacing tables of those names); the data is looked for in\n"
+    "$COOPSTAT_DATA, then beside the program.\n";
+
+/* The directory of the bundled sample data, into BUF. */
+static int sample_dir(char *buf, size_t size)
+{
+    static const char *const rel[] = {"/../share/coopstat/data/hoabinh",
+                                      "/../data/hoabinh"};
+    char exe[PATH_MAX], probe[PATH_MAX + 64];
+    const char *env = getenv("COOPSTAT_DATA");
+    ssize_t n;
+    size_t k;
+    if (env && *env) {
+        snprintf(buf, size, "%s", env);
+        return 1;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return 0;
+    exe[n] = '\0';
+    if (strrchr(exe, '/')) *strrchr(exe, '/') = '\0';
+    for (k = 0; k < sizeof rel / sizeof *rel; k++) {
+        snprintf(probe, sizeof probe, "%s%s/organizations.csv", exe, rel[k]);
+        if (access(probe, R_OK) == 0) {
+            size_t a = strlen(exe), b = strlen(rel[k]);
+            if (a + b + 1 > size) return 0;
+            memcpy(buf, exe, a);
+            memcpy(buf + a, rel[k], b + 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cmd_init(int argc, char **argv)
+{
+    static const char *const files[][2] = {
+        {"organizations.csv", "organizations"},
+        {"reports_2023h1.csv", "reports"},
+        {"published_2023h1.csv", "published"},
+        {"sectors.csv", "sectors"},
+        {"admin_units_2023.csv", "admin_units"},
+    };
+    cs_engine *eng;
+    cs_store *st;
+    int i, sample = 0, rc = EXIT_OK;
+    size_t k;
+    char dir[PATH_MAX], path[PATH_MAX + 64];
+    for (i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(init_usage, stdout);
+            return EXIT_OK;
+        }
+        if (take_db_option(argc, argv, &i)) continue;
+        if (strcmp(argv[i], "--sample") == 0) sample = 1;
+        else return usage_error("init", "unknown argument", argv[i],
+                                init_usage);
+    }
+    if (sample && !sample_dir(dir, sizeof dir)) {
+        fprintf(stderr, PROGNAME ": init: cannot find the sample data (set "
+                                 "COOPSTAT_DATA to its directory)\n");
+        return EXIT_ERROR;
+    }
+    if ((rc = open_store(&eng, &st))) return rc;
+    /* All tables or none. */
+    if (sample && cs_store_begin(st) != CS_OK) {
+        rc = fail(eng, "init");
+        goto done;
+    }
+    for (k = 0; sample && k < sizeof files / sizeof *files; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k][0]);
+        if ((rc = import_file(eng, st, path, files[k][1], CS_WRITE_REPLACE)))
+            break;
+    }
+    if (sample) {
+        if (rc) cs_store_rollback(st);
+        else if (cs_store_commit(st) != CS_OK) rc = fail(eng, "init");
+    }
+    if (!rc) fprintf(stderr, "store ready: %s\n", store_path());
+done:
+    close_store(eng, st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* sql and tables                                                     */
+/* ------------------------------------------------------------------ */
+const char sql_usage[] =
+    "usage: " PROGNAME " sql \"SELECT ...\" [--csv | --json] [--db PATH]\n"
+    "\n"
+    "Runs one SQL statement on the store.  A query prints its rows as an\n"
+    "aligned table, or as CSV (--csv) or a JSON array of objects (--json);\n"
+    "any other statement prints the number of rows it changed.\n";
+
+const char tables_usage[] =
+    "usage: " PROGNAME " tables [--db PATH]\n"
+    "\n"
+    "Lists the tables and views of the store.\n";
+
+static void json_string(FILE *f, const char *s, size_t len)
+{
+    size_t i;
+    fputc('"', f);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\r') fputs("\\r", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void print_json(FILE *f, const cs_dataset *ds)
+{
+    size_t i, k, nc = cs_dataset_ncols(ds), nr = cs_dataset_nrows(ds);
+    fputc('[', f);
+    for (i = 0; i < nr; i++) {
+        fputs(i ? ",\n{" : "\n{", f);
+        for (k = 0; k < nc; k++) {
+            const char *name = cs_dataset_colname(ds, k);
+            cs_value v;
+            char tmp[32];
+            if (k) fputc(',', f);
+            json_string(f, name, strlen(name));
+            fputc(':', f);
+            cs_column_get(cs_dataset_column(ds, k), i, &v);
+            if (v.isnull) {
+                fputs("null", f);
+                continue;
+            }
+            switch (v.type) {
+            case CS_TYPE_I64: fprintf(f, "%lld", (long long)v.u.i); break;
+            case CS_TYPE_F64:
+                /* JSON has no NaN or infinity. */
+                if (v.u.f != v.u.f || v.u.f - v.u.f != 0) fputs("null", f);
+                else fprintf(f, "%.17g", v.u.f);
+                break;
+            case CS_TYPE_BOOL: fputs(v.u.b ? "true" : "false", f); break;
+            case CS_TYPE_DATE:
+                cs_date_format(v.u.d, tmp);
+                json_string(f, tmp, strlen(tmp));
+                break;
+            case CS_TYPE_STR: json_string(f, v.u.s.p, v.u.s.len); break;
+            }
+        }
+        fputc('}', f);
+    }
+    fputs(nr ? "\n]\n" : "]\n", f);
+}
+
+enum { OUT_TABLE, OUT_CSV, OUT_JSON };
+
+static int print_dataset(cs_engine *eng, const cs_dataset *ds, int how)
+{
+    char *text = NULL;
+    size_t len;
+    int rc;
+    if (how == OUT_JSON) {
+        print_json(stdout, ds);
+        return EXIT_OK;
+    }
+    if (how == OUT_CSV) {
+        if (cs_csv_write_string(ds, NULL, &text, &len) != CS_OK)
+            return fail(eng, "sql");
+        fwrite(text, 1, len, stdout);
+        cs_free(eng, text, len + 1);
+        return EXIT_OK;
+    } else {
+        cs_format_options o = {(size_t)-1, 0, 0};
+        rc = cs_dataset_format(ds, &o, &text);
+    }
+    if (rc != CS_OK) return fail(eng, "sql");
+    fputs(text, stdout);
+    if (how == OUT_TABLE) fputc('\n', stdout);
+    cs_free_str(eng, text);
+    return EXIT_OK;
+}
+
+/* Whether SQL returns rows (a SELECT, VALUES, PRAGMA or WITH). */
+static int returns_rows(const char *sql)
+{
+    static const char *const kw[] = {"select", "values", "pragma", "with",
+                                     "explain"};
+    size_t k, n;
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' ||
+           *sql == '(')
+        sql++;
+    for (k = 0; k < sizeof kw / sizeof *kw; k++) {
+        n = strlen(kw[k]);
+        if (strncasecmp(sql, kw[k], n) == 0) return 1;
+    }
+    return 0;
+}
+
+int cmd_sql(int argc, char **argv)
+{
+    const char *sql = NULL;
+    int i, how = OUT_TABLE, rc;
+    cs_engine *eng;
+    cs_store *st;
+    for (i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(sql_usage, stdout);
+            return EXIT_OK;
+        }
+        if (take_db_option(argc, argv, &i)) continue;
+        if (strcmp(argv[i], "--csv") == 0) how = OUT_CSV;
+        else if (strcmp(argv[i], "--json") == 0) how = OUT_JSON;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("sql", "unknown option", argv[i], sql_usage);
+        else if (!sql) sql = argv[i];
+        else return usage_error("sql", "one statement (quoted); extra",
+                                argv[i], sql_usage);
+    }
+    if (!sql) return usage_error("sql", "missing the SQL", NULL, sql_usage);
+    if ((rc = open_store(&eng, &st))) return rc;
+    if (returns_rows(sql)) {
+        cs_dataset *ds;
+        if (cs_store_query(st, sql, NULL, 0, &ds) != CS_OK) {
+            rc = fail(eng, "sql");
+        } else {
+            rc = print_dataset(eng, ds, how);
+            cs_dataset_free(ds);
+        }
+    } else {
+        int64_t changes = 0;
+        if (cs_store_exec(st, sql, NULL, 0, &changes) != CS_OK)
+            rc = fail(eng, "sql");
+        else
+            printf("%lld row%s changed\n", (long long)changes,
+                   changes == 1 ? "" : "s");
+    }
+    close_store(eng, st);
+    return rc;
+}
+
+int cmd_tables(int argc, char **argv)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds;
+    int i, rc;
+    for (i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(tables_usage, stdout);
+            return EXIT_OK;
+        }
+        if (take_db_option(argc, argv, &i)) continue;
+        return usage_error("tables", "unknown argument", argv[i],
+                           tables_usage);
+    }
+    if ((rc = open_store(&eng, &st))) return rc;
+    if (cs_store_query(st,
+                       "SELECT s.name AS name, s.type AS kind, t.nrows AS "
+                       "rows, t.changed_at AS changed FROM sqlite_schema s "
+                       "LEFT JOIN coopstat_tables t ON t.name = s.name WHERE "
+                       "s.type IN ('table', 'view') AND s.name NOT LIKE "
+                       "'sqlite\\_%' ESCAPE '\\' AND s.name NOT LIKE "
+                       "'coopstat\\_%' ESCAPE '\\' ORDER BY s.name",
+                       NULL, 0, &ds) != CS_OK) {
+        rc = fail(eng, "tables");
+    } else {
+        rc = print_dataset(eng, ds, OUT_TABLE);
+        cs_dataset_free(ds);
+    }
+    close_store(eng, st);
+    return rc;
+}

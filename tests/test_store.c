@@ -1,0 +1,513 @@
+/*
+** test_store.c: the SQLite store: round trips of every type and null,
+** write modes, transactions rolled back on error, parameters and table
+** names that try SQL injection, query typing, errors, schema migration
+** and an out-of-memory sweep.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "coopstat.h"
+#include "tally.h"
+
+/* A fresh store file in a private temporary directory. */
+static char dir[64], path[96];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/coopstat-store.XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char p[128];
+    (void)state;
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    rmdir(dir);
+    return 0;
+}
+
+static cs_dataset *csv(cs_engine *eng, const char *text)
+{
+    cs_dataset *ds;
+    if (cs_csv_read_buffer(eng, text, strlen(text), "t.csv", NULL, &ds))
+        fail_msg("csv: %s", cs_errmsg(eng));
+    return ds;
+}
+
+/* The dataset as text: names and types, then every cell. */
+static char *dump(const cs_dataset *ds)
+{
+    static char buf[8192];
+    size_t k, i, len = 0;
+    buf[0] = '\0';
+    for (k = 0; k < cs_dataset_ncols(ds); k++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s:%s ",
+                                cs_dataset_colname(ds, k),
+                                cs_type_name(cs_column_type(
+                                    cs_dataset_column(ds, k))));
+    for (i = 0; i < cs_dataset_nrows(ds); i++) {
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "\n");
+        for (k = 0; k < cs_dataset_ncols(ds); k++) {
+            cs_value v;
+            char t[64];
+            cs_column_get(cs_dataset_column(ds, k), i, &v);
+            if (v.isnull) snprintf(t, sizeof t, "NULL");
+            else switch (v.type) {
+            case CS_TYPE_I64: snprintf(t, sizeof t, "%lld", (long long)v.u.i); break;
+            case CS_TYPE_F64: snprintf(t, sizeof t, "%.17g", v.u.f); break;
+            case CS_TYPE_BOOL: snprintf(t, sizeof t, "%s", v.u.b ? "true" : "false"); break;
+            case CS_TYPE_DATE: cs_date_format(v.u.d, t); break;
+            case CS_TYPE_STR: snprintf(t, sizeof t, "'%.*s'", (int)v.u.s.len, v.u.s.p); break;
+            }
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s|", t);
+        }
+    }
+    return buf;
+}
+
+static const char sample[] =
+    "id,name,members,revenue,active,founded\n"
+    "1,Hợp tác xã Tân Lạc,12,1.5,true,2019-03-01\n"
+    "9223372036854775807,\"dòng\nmới, \"\"ngoặc\"\"\",,-0.25,false,1899-12-31\n"
+    "-9223372036854775808,\"\",0,,NA,\n"
+    "4,NA,7,1e300,true,2024-02-29\n";
+
+static void test_store_round_trip_of_every_type_and_null(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds, *back;
+    char want[8192];
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    ds = csv(eng, sample);
+    snprintf(want, sizeof want, "%s", dump(ds));
+    assert_non_null(strstr(want, "active:bool founded:date"));
+    assert_int_equal(cs_store_write(st, "orgs", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_read(st, "orgs", NULL, 0, &back), CS_OK);
+    assert_string_equal(dump(back), want);
+    cs_dataset_free(back);
+    /* Only some columns, in the order asked. */
+    {
+        const char *cols[] = {"founded", "id"};
+        assert_int_equal(cs_store_read(st, "orgs", cols, 2, &back), CS_OK);
+        assert_string_equal(dump(back),
+                            "founded:date id:int64 \n2019-03-01|1|\n"
+                            "1899-12-31|9223372036854775807|\n"
+                            "NULL|-9223372036854775808|\n2024-02-29|4|");
+        cs_dataset_free(back);
+    }
+    /* Survives closing and reopening; the table is plain SQL. */
+    cs_store_close(st);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    assert_int_equal(cs_store_read(st, "orgs", NULL, 0, &back), CS_OK);
+    assert_string_equal(dump(back), want);
+    cs_dataset_free(back);
+    assert_int_equal(
+        cs_store_query(st,
+                       "select typeof(founded) as t, typeof(active) as a "
+                       "from orgs where id = 1",
+                       NULL, 0, &back),
+        CS_OK);
+    assert_string_equal(dump(back), "t:string a:string \n'text'|'integer'|");
+    cs_dataset_free(back);
+    cs_dataset_free(ds);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+static void test_store_write_modes(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *a, *b, *c, *r;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    a = csv(eng, "k,v\n1,x\n2,y\n");
+    b = csv(eng, "k,v\n3,z\n");
+    c = csv(eng, "k,v\nx,1\n");
+    assert_int_equal(cs_store_write(st, "t", a, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_write(st, "t", a, CS_WRITE_CREATE), CS_EEXIST);
+    assert_string_equal(cs_errmsg(eng),
+                        "table 't' exists (mode \"replace\" or \"append\")");
+    assert_int_equal(cs_store_write(st, "t", b, CS_WRITE_APPEND), CS_OK);
+    assert_int_equal(cs_store_write(st, "t", c, CS_WRITE_APPEND), CS_ETYPE);
+    assert_string_equal(cs_errmsg(eng),
+                        "append to 't': column 'k' is int64 in the table, "
+                        "string in the data");
+    assert_int_equal(cs_store_write(st, "nope", b, CS_WRITE_APPEND),
+                     CS_ENOTFOUND);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "k:int64 v:string \n1|'x'|\n2|'y'|\n3|'z'|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_write(st, "t", c, CS_WRITE_REPLACE), CS_OK);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "k:string v:int64 \n'x'|1|");
+    cs_dataset_free(r);
+    /* The store's bookkeeping: two writes of t since the replace... */
+    assert_int_equal(cs_store_query(st,
+                                    "select nrows, version from "
+                                    "coopstat_tables where name = 't'",
+                                    NULL, 0, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "nrows:int64 version:int64 \n1|3|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_write(st, "coopstat_x", a, CS_WRITE_CREATE),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_write(st, "", a, CS_WRITE_CREATE), CS_EINVAL);
+    assert_int_equal(cs_store_tables(st, &r), CS_OK);
+    assert_string_equal(dump(r), "name:string kind:string \n't'|'table'|");
+    cs_dataset_free(r);
+    cs_dataset_free(a);
+    cs_dataset_free(b);
+    cs_dataset_free(c);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+/* A write that fails half way, a failed statement among several and a
+** rolled-back transaction all leave the store as it was. */
+static void test_store_failures_leave_nothing(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds, *r;
+    int64_t changes = -1;
+    int found;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    assert_int_equal(cs_store_exec(st,
+                                   "create table c (x integer check (x > 0));"
+                                   "insert into c values (5)",
+                                   NULL, 0, &changes),
+                     CS_OK);
+    assert_int_equal(changes, 1);
+    ds = csv(eng, "x\n1\n2\n-3\n4\n");
+    assert_int_equal(cs_store_write(st, "c", ds, CS_WRITE_APPEND), CS_ESQL);
+    assert_non_null(strstr(cs_errmsg(eng), "CHECK constraint failed"));
+    assert_int_equal(cs_store_depth(st), 0);
+    assert_int_equal(cs_store_query(st, "select x from c", NULL, 0, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "x:int64 \n5|");
+    cs_dataset_free(r);
+    /* Several statements: all or none. */
+    assert_int_equal(cs_store_exec(st,
+                                   "insert into c values (6); "
+                                   "insert into c values (-1)",
+                                   NULL, 0, NULL),
+                     CS_ESQL);
+    assert_int_equal(cs_store_query(st, "select count(*) as n from c", NULL,
+                                    0, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "n:int64 \n1|");
+    cs_dataset_free(r);
+    /* A transaction rolled back takes its writes with it; nested ones
+    ** commit into their parent. */
+    assert_int_equal(cs_store_begin(st), CS_OK);
+    assert_int_equal(cs_store_write(st, "gone", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_begin(st), CS_OK);
+    assert_int_equal(cs_store_write(st, "gone2", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_commit(st), CS_OK);
+    assert_int_equal(cs_store_rollback(st), CS_OK);
+    assert_int_equal(cs_store_has_table(st, "gone", &found), CS_OK);
+    assert_false(found);
+    assert_int_equal(cs_store_has_table(st, "gone2", &found), CS_OK);
+    assert_false(found);
+    assert_int_equal(cs_store_commit(st), CS_EMISUSE);
+    /* A transaction left open is rolled back at close. */
+    assert_int_equal(cs_store_begin(st), CS_OK);
+    assert_int_equal(cs_store_write(st, "open", ds, CS_WRITE_CREATE), CS_OK);
+    cs_store_close(st);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    assert_int_equal(cs_store_has_table(st, "open", &found), CS_OK);
+    assert_false(found);
+    cs_dataset_free(ds);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+static void test_store_injection_through_parameters_and_names(void **state)
+{
+    static const char evil[] = "t\"; DROP TABLE keep; --";
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds, *r;
+    cs_value p[2];
+    int found;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    ds = csv(eng, "name,\"we\"\"ird col\"\nx,1\ny,2\n");
+    assert_int_equal(cs_store_write(st, "keep", ds, CS_WRITE_CREATE), CS_OK);
+    /* A table and a column whose names are SQL. */
+    assert_int_equal(cs_store_write(st, evil, ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_has_table(st, "keep", &found), CS_OK);
+    assert_true(found);
+    assert_int_equal(cs_store_read(st, evil, NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r),
+                        "name:string we\"ird col:int64 \n'x'|1|\n'y'|2|");
+    cs_dataset_free(r);
+    /* A parameter is a value, never SQL. */
+    p[0].type = CS_TYPE_STR;
+    p[0].isnull = 0;
+    p[0].u.s.p = "x' OR '1'='1";
+    p[0].u.s.len = strlen(p[0].u.s.p);
+    assert_int_equal(cs_store_query(st,
+                                    "select count(*) as n from keep where "
+                                    "name = ?",
+                                    p, 1, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "n:int64 \n0|");
+    cs_dataset_free(r);
+    p[0].u.s.p = "y";
+    p[0].u.s.len = 1;
+    p[1].type = CS_TYPE_DATE;
+    p[1].isnull = 0;
+    p[1].u.d = cs_date_from_ymd(2023, 6, 30);
+    assert_int_equal(cs_store_query(st,
+                                    "select name, ?2 as d from keep where "
+                                    "name = ?1",
+                                    p, 1, &r),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_query(st,
+                                    "select name, ?2 as d from keep where "
+                                    "name = ?1",
+                                    p, 2, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "name:string d:string \n'y'|'2023-06-30'|");
+    cs_dataset_free(r);
+    cs_dataset_free(ds);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+/* Query results take the type their values have; declared DATE and
+** BOOLEAN columns keep theirs; errors say where. */
+static void test_store_query_typing_and_errors(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *r;
+    cs_value p;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    assert_int_equal(
+        cs_store_exec(st,
+                      "create table m (a, d DATE, b BOOLEAN);"
+                      "insert into m values (NULL, '2023-01-02', 1),"
+                      " (1, NULL, 0), (2.5, '2020-02-29', NULL),"
+                      " ('x', '2021-12-31', 1)",
+                      NULL, 0, NULL),
+        CS_OK);
+    assert_int_equal(cs_store_query(st, "select a, d, b from m limit 3",
+                                    NULL, 0, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "a:float64 d:date b:bool \n"
+                                 "NULL|2023-01-02|true|\n1|NULL|false|\n"
+                                 "2.5|2020-02-29|NULL|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_query(st, "select a from m", NULL, 0, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "a:string \nNULL|\n'1'|\n'2.5'|\n'x'|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_query(st, "select a from m where 0", NULL, 0,
+                                    &r),
+                     CS_OK);
+    assert_int_equal(cs_dataset_nrows(r), 0);
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_query(st, "selec a from m", NULL, 0, &r),
+                     CS_ESQL);
+    assert_string_equal(cs_errmsg(eng),
+                        "SQL error at character 1: near \"selec\": syntax "
+                        "error");
+    assert_int_equal(cs_store_query(st, "select nope from m", NULL, 0, &r),
+                     CS_ESQL);
+    assert_non_null(strstr(cs_errmsg(eng), "no such column: nope"));
+    assert_int_equal(cs_store_query(st, "select 1; select 2", NULL, 0, &r),
+                     CS_EINVAL);
+    assert_int_equal(cs_store_query(st, "select 1 as a, 2 as a", NULL, 0, &r),
+                     CS_EEXIST);
+    p.type = CS_TYPE_I64;
+    p.isnull = 0;
+    p.u.i = 1;
+    assert_int_equal(cs_store_query(st, "select 1", &p, 1, &r), CS_EINVAL);
+    assert_string_equal(cs_errmsg(eng), "the statement has 0 parameters, 1 given");
+    assert_int_equal(cs_store_read(st, "nope", NULL, 0, &r), CS_ENOTFOUND);
+    assert_string_equal(cs_errmsg(eng), "no table 'nope' in the store");
+    {
+        const char *cols[] = {"zz"};
+        assert_int_equal(cs_store_read(st, "m", cols, 1, &r), CS_ENOTFOUND);
+        assert_non_null(strstr(cs_errmsg(eng), "no such column: zz"));
+    }
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+/* A value changed by SQL so that it no longer fits the recorded type is
+** an error naming the table, row and column. */
+static void test_store_read_checks_recorded_types(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds, *r;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    ds = csv(eng, "k,d\n1,2023-01-01\n2,2023-01-02\n");
+    assert_int_equal(cs_store_write(st, "t", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_exec(st, "update t set d = 'soon' where k = 2",
+                                   NULL, 0, NULL),
+                     CS_OK);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_ETYPE);
+    assert_string_equal(cs_errmsg(eng),
+                        "table 't', row 2, column 'd': 'soon' is not date");
+    cs_dataset_free(ds);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+/* A store of schema version 1 is brought to the current version with its
+** data; a store newer than this coopstat is refused, untouched. */
+static void test_store_migrates_older_schema(void **state)
+{
+    sqlite3 *db;
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *r;
+    (void)state;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE TABLE coopstat_columns (tbl TEXT NOT NULL, pos "
+                     "INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT "
+                     "NULL, PRIMARY KEY (tbl, pos));"
+                     "CREATE TABLE old (d DATE);"
+                     "INSERT INTO old VALUES ('2022-12-31');"
+                     "INSERT INTO coopstat_columns VALUES ('old', 0, 'd', "
+                     "'date');"
+                     "PRAGMA user_version = 1;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    assert_int_equal(cs_store_query(st, "pragma user_version", NULL, 0, &r),
+                     CS_OK);
+    assert_int_equal(cs_column_i64s(cs_dataset_column(r, 0))[0],
+                     cs_store_schema_version());
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_query(st, "select name from coopstat_tables",
+                                    NULL, 0, &r),
+                     CS_OK);
+    assert_string_equal(dump(r), "name:string \n'old'|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_read(st, "old", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "d:date \n2022-12-31|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_exec(st, "pragma user_version = 99", NULL, 0,
+                                   NULL),
+                     CS_OK);
+    cs_store_close(st);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_EINVAL);
+    assert_null(st);
+    assert_non_null(strstr(cs_errmsg(eng), "schema version 99 is newer"));
+    /* Not a database at all. */
+    {
+        FILE *f = fopen(path, "wb");
+        char p[128];
+        fputs("this is not SQLite, only text that is long enough to have a "
+              "header of one hundred bytes or more, padded out: "
+              "................................................", f);
+        fclose(f);
+        snprintf(p, sizeof p, "%s-wal", path);
+        unlink(p);
+        assert_int_equal(cs_store_open(eng, path, &st), CS_EIO);
+        assert_non_null(strstr(cs_errmsg(eng), "t.db"));
+    }
+    cs_engine_free(eng);
+}
+
+/* Reading and querying fail cleanly at every allocation of the core's. */
+static void test_store_oom_sweep(void **state)
+{
+    long n;
+    int done = 0;
+    (void)state;
+    for (n = 1; !done && n < 5000; n++) {
+        tally t = {0, 0, 0, 0};
+        cs_engine *eng;
+        cs_store *st = NULL;
+        cs_dataset *ds = NULL, *r = NULL;
+        int rc;
+        if (cs_engine_new(tally_alloc, &t, &eng)) continue;
+        if (cs_csv_read_buffer(eng, sample, strlen(sample), "s.csv", NULL,
+                               &ds) ||
+            cs_store_open(eng, path, &st)) {
+            cs_store_close(st);
+            cs_dataset_free(ds);
+            cs_engine_free(eng);
+            continue;
+        }
+        t.fail_at = t.nalloc + n;
+        rc = cs_store_write(st, "o", ds, CS_WRITE_REPLACE);
+        if (!rc) rc = cs_store_read(st, "o", NULL, 0, &r);
+        cs_dataset_free(r);
+        r = NULL;
+        if (!rc) rc = cs_store_query(st, "select * from o", NULL, 0, &r);
+        cs_dataset_free(r);
+        if (rc == CS_OK) done = 1;
+        else assert_int_equal(rc, CS_ENOMEM);
+        cs_store_close(st);
+        cs_dataset_free(ds);
+        cs_engine_free(eng);
+        assert_int_equal(t.live, 0);
+        assert_int_equal(t.bytes, 0);
+    }
+    assert_true(done);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_store_round_trip_of_every_type_and_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_write_modes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_failures_leave_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_store_injection_through_parameters_and_names, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_store_query_typing_and_errors,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_read_checks_recorded_types,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_migrates_older_schema,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_oom_sweep, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
