@@ -513,20 +513,20 @@ static int collect(cs_store *st, sqlite3_stmt *s, const cs_type *types,
     cs_engine *eng = st->eng;
     int nc = sqlite3_column_count(s), k, step;
     size_t row = 0;
-    rcol *rc_ = NULL;
+    rcol *rcs = NULL;
     cs_dataset *ds = NULL;
     int rc = CS_OK;
     *out = NULL;
-    if (!(rc_ = cs__alloc(eng, (size_t)(nc ? nc : 1) * sizeof *rc_)))
+    if (!(rcs = cs__alloc(eng, (size_t)(nc ? nc : 1) * sizeof *rcs)))
         return cs__oom(eng);
-    memset(rc_, 0, (size_t)(nc ? nc : 1) * sizeof *rc_);
+    memset(rcs, 0, (size_t)(nc ? nc : 1) * sizeof *rcs);
     for (k = 0; k < nc; k++) {
-        rc_[k].hint = types ? types[k] : type_of_decl(sqlite3_column_decltype(s, k));
-        rc_[k].fixed = types != NULL;
+        rcs[k].hint = types ? types[k] : type_of_decl(sqlite3_column_decltype(s, k));
+        rcs[k].fixed = types != NULL;
     }
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
         for (k = 0; k < nc; k++)
-            if ((rc = take_value(st, s, k, &rc_[k], row, what))) goto done;
+            if ((rc = take_value(st, s, k, &rcs[k], row, what))) goto done;
         row++;
         if ((row & 4095) == 0 && (rc = cs__check_interrupt(eng))) goto done;
     }
@@ -537,7 +537,7 @@ static int collect(cs_store *st, sqlite3_stmt *s, const cs_type *types,
     if ((rc = cs_dataset_new(eng, &ds))) goto done;
     for (k = 0; k < nc; k++) {
         const char *name = sqlite3_column_name(s, k);
-        rcol *r = &rc_[k];
+        rcol *r = &rcs[k];
         size_t i;
         if (!r->col) {
             /* Only nulls (or no row): the recorded or hinted type. */
@@ -562,8 +562,8 @@ static int collect(cs_store *st, sqlite3_stmt *s, const cs_type *types,
     *out = ds;
     ds = NULL;
 done:
-    for (k = 0; k < nc; k++) cs_column_release(rc_[k].col);
-    cs__free(eng, rc_, (size_t)(nc ? nc : 1) * sizeof *rc_);
+    for (k = 0; k < nc; k++) cs_column_release(rcs[k].col);
+    cs__free(eng, rcs, (size_t)(nc ? nc : 1) * sizeof *rcs);
     cs_dataset_free(ds);
     return rc;
 }
