@@ -19,9 +19,6 @@
 #include "../bindings/lcoopstat.h"
 #include "storecmd.h"
 
-#define PROGNAME "coopstat"
-
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 typedef struct command {
     const char *name;
@@ -118,11 +115,6 @@ static int not_available(const char *name)
 {
     fprintf(stderr, PROGNAME ": '%s' is not available in this version\n", name);
     return EXIT_USAGE;
-}
-
-static int is_help(const char *s)
-{
-    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
 }
 
 /* coopstat help [COMMAND] */

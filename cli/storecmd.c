@@ -15,10 +15,6 @@
 #include "coopstat.h"
 #include "storecmd.h"
 
-#define PROGNAME "coopstat"
-
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
-
 const char *g_db_path;
 
 const char *store_path(void)
@@ -57,11 +53,6 @@ static int usage_error(const char *cmd, const char *msg, const char *arg,
     fprintf(stderr, PROGNAME ": %s: %s%s%s%s\n%s", cmd, msg, arg ? " '" : "",
             arg ? arg : "", arg ? "'" : "", usage);
     return EXIT_USAGE;
-}
-
-static int is_help(const char *s)
-{
-    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
 }
 
 static int open_store(cs_engine **eng, cs_store **st)

@@ -1,8 +1,20 @@
 /*
-** storecmd.h: the store commands of the coopstat program (storecmd.c).
+** storecmd.h: the store commands of the coopstat program (storecmd.c),
+** and what every command shares (the name, exit statuses, --help).
 */
 #ifndef STORECMD_H
 #define STORECMD_H
+
+#include <string.h>
+
+/* Shared by the commands (main.c, storecmd.c). */
+#define PROGNAME "coopstat"
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+static inline int is_help(const char *s)
+{
+    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
 
 /* The store the commands open: --db, else $COOPSTAT_DB, else
 ** ./coopstat.db. */

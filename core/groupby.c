@@ -2126,15 +2126,14 @@ static int agg_run(gb *G, const cs_dataset *ds, agg *a, cs_column **out)
     int rc;
     *out = NULL;
     if ((rc = eval_args(G, ds, a))) goto done;
-    switch (a->fn) {
-    case F_COUNT_ROWS: case F_COUNT: case F_SUM: case F_MEAN: case F_SHARE:
-    case F_MIN: case F_MAX: {
+    if (streamable(a)) {
         stream st;
         if (!(rc = stream_init(G, &st, a, G->ng)) &&
             !(rc = stream_all(G, &st)))
             rc = stream_finish(G, &st, out);
-        break;
+        goto done;
     }
+    switch (a->fn) {
     case F_COUNT_DISTINCT: rc = agg_count_distinct(G, a, out); break;
     case F_WMEAN: rc = agg_wmean(G, a, out); break;
     case F_MEDIAN: case F_QUANTILE: rc = agg_quantile(G, a, out); break;

@@ -761,8 +761,10 @@ static int record_types(cs_store *st, const char *table, const cs_dataset *ds)
     return rc;
 }
 
-/* Bumps TABLE's version and row count in coopstat_tables. */
-static int touch_table(cs_store *st, const char *table)
+/* Bumps TABLE's version and sets its row count in coopstat_tables:
+** NROWS, or counted when NROWS < 0 (after an append, since SQL may have
+** changed the table since coopstat last counted it). */
+static int touch_table(cs_store *st, const char *table, int64_t nrows)
 {
     sqlite3_stmt *s;
     cs_buf b;
@@ -770,17 +772,21 @@ static int touch_table(cs_store *st, const char *table)
     cs__buf_init(&b, st->eng);
     rc = cs__buf_printf(&b, "%s",
                         "INSERT INTO coopstat_tables (name, nrows, version, "
-                        "changed_at) VALUES (?1, (SELECT count(*) FROM ");
-    if (!rc) rc = add_ident(&b, table);
+                        "changed_at) VALUES (?1, ");
+    if (!rc && nrows >= 0) rc = cs__buf_printf(&b, "?2");
+    if (!rc && nrows < 0) rc = cs__buf_printf(&b, "(SELECT count(*) FROM ");
+    if (!rc && nrows < 0) rc = add_ident(&b, table);
+    if (!rc && nrows < 0) rc = cs__buf_addc(&b, ')');
     if (!rc)
         rc = cs__buf_printf(&b, "%s",
-                            "), 1, datetime('now')) ON CONFLICT (name) DO "
+                            ", 1, datetime('now')) ON CONFLICT (name) DO "
                             "UPDATE SET nrows = excluded.nrows, version = "
                             "version + 1, changed_at = excluded.changed_at");
     if (!rc) rc = prepare(st, b.p, &s, NULL);
     cs__buf_free(&b);
     if (rc) return rc;
     sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    if (nrows >= 0) sqlite3_bind_int64(s, 2, nrows);
     rc = sqlite3_step(s) == SQLITE_DONE ? CS_OK
                                         : sql_error(st, "recording a write");
     sqlite3_finalize(s);
@@ -935,7 +941,10 @@ int cs_store_write(cs_store *st, const char *table, const cs_dataset *ds,
                (rc = record_types(st, table, ds))) {
         goto fail;
     }
-    if ((rc = insert_rows(st, table, ds)) || (rc = touch_table(st, table)))
+    if ((rc = insert_rows(st, table, ds)) ||
+        (rc = touch_table(st, table,
+                          mode == CS_WRITE_APPEND ? -1
+                                                  : (int64_t)ds->nrows)))
         goto fail;
     return cs_store_commit(st);
 fail:
