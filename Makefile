@@ -124,6 +124,7 @@ data: $(EXE)
 
 bench: all
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/store.sh
 
 # --- install ------------------------------------------------------------
 install: all

@@ -33,6 +33,13 @@ static const char *const migrations[] = {
     " version INTEGER NOT NULL, changed_at TEXT NOT NULL);"
     "INSERT INTO coopstat_tables (name, nrows, version, changed_at)"
     " SELECT DISTINCT tbl, 0, 1, datetime('now') FROM coopstat_columns;",
+    /* 3: the columnar copy of each table (see "The columnar copy"), and
+    ** whether SQL has changed the table since it was made. */
+    "CREATE TABLE coopstat_blocks ("
+    " tbl TEXT NOT NULL, col INTEGER NOT NULL, part INTEGER NOT NULL,"
+    " data BLOB NOT NULL, UNIQUE (tbl, col, part));"
+    "ALTER TABLE coopstat_tables ADD COLUMN stale INTEGER NOT NULL"
+    " DEFAULT 1;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -78,6 +85,19 @@ static int exec(cs_store *st, const char *sql)
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK) return CS_OK;
     sqlite3_free(msg);
     return sql_error(st, "SQL error");
+}
+
+/* Runs SQL, whose one parameter is TABLE's name. */
+static int exec_for(cs_store *st, const char *sql, const char *table,
+                    const char *what)
+{
+    sqlite3_stmt *s;
+    int rc = prepare(st, sql, &s, NULL);
+    if (rc) return rc;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s) == SQLITE_DONE ? CS_OK : sql_error(st, what);
+    sqlite3_finalize(s);
+    return rc;
 }
 
 /* Appends NAME quoted as an SQL identifier ("a""b"). */
@@ -598,7 +618,7 @@ int cs_store_exec(cs_store *st, const char *sql, const cs_value *params,
 {
     const char *p = sql;
     int rc = CS_OK, nstmt = 0;
-    int64_t before = sqlite3_total_changes64(st->db);
+    int64_t count = 0;
     /* Several statements run in one transaction, all or none. */
     if ((rc = cs_store_begin(st))) return rc;
     while (*p) {
@@ -614,16 +634,22 @@ int cs_store_exec(cs_store *st, const char *sql, const cs_value *params,
                            (size_t)(p - sql) + 1);
             goto fail;
         }
-        rc = bind_all(st, s, params, nparams);
-        while (!rc && (rc = sqlite3_step(s)) == SQLITE_ROW) rc = CS_OK;
-        rc = rc == SQLITE_DONE || rc == CS_OK ? CS_OK
-                                              : sql_error(st, "SQL error");
+        if (!(rc = bind_all(st, s, params, nparams))) {
+            int64_t total = sqlite3_total_changes64(st->db);
+            int step;
+            while ((step = sqlite3_step(s)) == SQLITE_ROW) continue;
+            if (step != SQLITE_DONE) rc = sql_error(st, "SQL error");
+            /* The statement's own rows, not those its triggers changed
+            ** (the columnar copy's bookkeeping among them). */
+            else if (sqlite3_total_changes64(st->db) != total)
+                count += sqlite3_changes64(st->db);
+        }
         sqlite3_finalize(s);
         if (rc) goto fail;
         p = tail;
     }
     if ((rc = cs_store_commit(st))) goto fail;
-    if (changes) *changes = sqlite3_total_changes64(st->db) - before;
+    if (changes) *changes = count;
     return CS_OK;
 fail:
     cs_store_rollback(st);
@@ -641,8 +667,450 @@ int cs_store_tables(cs_store *st, cs_dataset **out)
 }
 
 /* ------------------------------------------------------------------ */
+/* The columnar copy                                                   */
+/* ------------------------------------------------------------------ */
+/* Reading a large table row by row through SQLite costs about a
+** microsecond a row.  So a table written through coopstat also keeps a
+** copy of its columns as they lie in memory, in coopstat_blocks: per
+** column, parts of PART_ROWS rows, each a blob of a header, the
+** validity bitmap (when the part has a null) and the values (string
+** columns: dictionary codes, the dictionary itself in part -1).  Reading
+** that copies the blobs straight into columns.  Triggers mark the copy
+** stale as soon as SQL changes the table; a stale, missing or damaged
+** copy is never read: the table is read through SQL and the copy made
+** again. */
+#define PART_ROWS ((size_t)1 << 20)
+#define BLOCK_MAGIC 0x31425343u        /* "CSB1" in a little-endian file */
+#define BLOCK_NULLS 1u                 /* the part holds a validity bitmap */
+
+typedef struct block_head {
+    uint32_t magic, flags;
+    uint64_t rows;
+} block_head;
+
+static const char *const trigger_events[] = {"INSERT", "UPDATE", "DELETE"};
+
+/* Appends S as an SQL string literal ('it''s'). */
+static int add_literal(cs_buf *b, const char *s)
+{
+    int rc = cs__buf_addc(b, '\'');
+    for (; !rc && *s; s++) {
+        if (*s == '\'') rc = cs__buf_addc(b, '\'');
+        if (!rc) rc = cs__buf_addc(b, *s);
+    }
+    return rc ? rc : cs__buf_addc(b, '\'');
+}
+
+/* Inserts the block made of the pieces P[0..N) (LEN[k] bytes each),
+** joined in BUF: SQLite then writes its pages once. */
+static int put_block(cs_store *st, sqlite3_stmt *ins, cs_buf *buf,
+                     const char *table, int col, int64_t part,
+                     const void *const *p, const size_t *len, size_t n)
+{
+    size_t k;
+    int rc;
+    buf->len = 0;
+    for (k = 0; k < n; k++)
+        if (len[k] && (rc = cs__buf_add(buf, p[k], len[k]))) return rc;
+    sqlite3_bind_text(ins, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_int(ins, 2, col);
+    sqlite3_bind_int64(ins, 3, part);
+    sqlite3_bind_blob64(ins, 4, buf->len ? buf->p : "", buf->len,
+                        SQLITE_STATIC);
+    rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    return rc == SQLITE_DONE ? CS_OK
+                             : sql_error(st, "writing the columnar copy");
+}
+
+/* The dictionary of string column COL as part -1: the count, each
+** string's length, then the bytes. */
+static int put_dict(cs_store *st, sqlite3_stmt *ins, cs_buf *buf,
+                    const char *table, int k, const cs_column *col)
+{
+    const cs_dict *d = col->dict;
+    uint32_t *lens = cs__alloc(st->eng, ((size_t)d->n + 1) * sizeof *lens);
+    const void *p[2];
+    size_t len[2];
+    uint32_t i;
+    int rc;
+    if (!lens) return cs__oom(st->eng);
+    lens[0] = d->n;
+    for (i = 0; i < d->n; i++) {
+        if (d->offs[i + 1] - d->offs[i] - 1 > UINT32_MAX) {
+            cs__free(st->eng, lens, ((size_t)d->n + 1) * sizeof *lens);
+            return cs__error(st->eng, CS_EOVERFLOW, "a string of 4 GB");
+        }
+        lens[i + 1] = (uint32_t)(d->offs[i + 1] - d->offs[i] - 1);
+    }
+    /* The bytes hold a NUL after each string, which the copy keeps. */
+    p[0] = lens;
+    len[0] = ((size_t)d->n + 1) * sizeof *lens;
+    p[1] = d->bytes;
+    len[1] = d->offs[d->n];
+    rc = put_block(st, ins, buf, table, k, -1, p, len, 2);
+    cs__free(st->eng, lens, ((size_t)d->n + 1) * sizeof *lens);
+    return rc;
+}
+
+/* Makes the copy of TABLE from DS (its whole content), with the
+** triggers that mark it stale, inside the caller's transaction. */
+static int write_copy(cs_store *st, const char *table, const cs_dataset *ds)
+{
+    sqlite3_stmt *s = NULL;
+    cs_buf b, part;
+    size_t k, e, p;
+    int rc;
+    cs__buf_init(&b, st->eng);
+    cs__buf_init(&part, st->eng);
+    if ((rc = exec_for(st, "DELETE FROM coopstat_blocks WHERE tbl = ?", table,
+                       "clearing a copy")))
+        return rc;
+    if ((rc = prepare(st,
+                      "INSERT INTO coopstat_blocks (tbl, col, part, data) "
+                      "VALUES (?, ?, ?, ?)",
+                      &s, NULL)))
+        return rc;
+    for (k = 0; k < ds->ncols && !rc; k++) {
+        const cs_column *col = cs_dataset_column(ds, k);
+        size_t esz, n = ds->nrows;
+        if (!col) {
+            rc = CS_ENOMEM;
+            break;
+        }
+        esz = cs__type_size(col->type);
+        if (col->type == CS_TYPE_STR &&
+            (rc = put_dict(st, s, &part, table, (int)k, col)))
+            break;
+        for (p = 0; p * PART_ROWS < n || (p == 0 && n == 0); p++) {
+            size_t r0 = p * PART_ROWS, m = n - r0 < PART_ROWS ? n - r0 : PART_ROWS;
+            size_t words = (m + 63) / 64, w, nulls = 0;
+            block_head h = {BLOCK_MAGIC, 0, m};
+            const void *pc[3];
+            size_t len[3];
+            for (w = 0; col->valid && w < words; w++) {
+                uint64_t word = col->valid[r0 / 64 + w];
+                if (w == words - 1 && m % 64)
+                    word |= ~(uint64_t)0 << (m % 64);
+                nulls += word != ~(uint64_t)0;
+            }
+            if (nulls) h.flags |= BLOCK_NULLS;
+            pc[0] = &h;
+            len[0] = sizeof h;
+            pc[1] = nulls ? col->valid + r0 / 64 : NULL;
+            len[1] = nulls ? words * sizeof(uint64_t) : 0;
+            pc[2] = (const char *)col->data + r0 * esz;
+            len[2] = m * esz;
+            if ((rc = put_block(st, s, &part, table, (int)k, (int64_t)p, pc,
+                                len, 3)))
+                break;
+            if ((rc = cs__check_interrupt(st->eng))) break;
+        }
+    }
+    sqlite3_finalize(s);
+    cs__buf_free(&part);
+    if (rc) return rc;
+    /* The first change made through SQL marks the copy stale; the WHEN
+    ** keeps the rows after it to a lookup. */
+    for (e = 0; e < 3 && !rc; e++) {
+        b.len = 0;
+        rc = cs__buf_printf(&b, "CREATE TRIGGER IF NOT EXISTS ");
+        if (!rc) {
+            char name[32];
+            snprintf(name, sizeof name, "coopstat_stale_%c_",
+                     trigger_events[e][0] + 32);
+            rc = cs__buf_add(&b, "\"", 1);
+            if (!rc) rc = cs__buf_add(&b, name, strlen(name));
+            for (p = 0; !rc && table[p]; p++) {
+                if (table[p] == '"') rc = cs__buf_addc(&b, '"');
+                if (!rc) rc = cs__buf_addc(&b, table[p]);
+            }
+            if (!rc) rc = cs__buf_addc(&b, '"');
+        }
+        if (!rc) rc = cs__buf_printf(&b, " AFTER %s ON ", trigger_events[e]);
+        if (!rc) rc = add_ident(&b, table);
+        if (!rc)
+            rc = cs__buf_printf(&b, "%s", " WHEN (SELECT stale FROM "
+                                          "coopstat_tables WHERE name = ");
+        if (!rc) rc = add_literal(&b, table);
+        if (!rc)
+            rc = cs__buf_printf(&b, "%s",
+                                ") = 0 BEGIN UPDATE coopstat_tables SET "
+                                "stale = 1 WHERE name = ");
+        if (!rc) rc = add_literal(&b, table);
+        if (!rc) rc = cs__buf_printf(&b, "; END");
+        if (!rc) rc = exec(st, b.p);
+    }
+    cs__buf_free(&b);
+    if (rc) return rc;
+    return exec_for(st, "UPDATE coopstat_tables SET stale = 0 WHERE name = ?",
+                    table, "recording a copy");
+}
+
+/* *ROWS = TABLE's row count when its copy can be read: not stale, its
+** three triggers in place (SQL that dropped and made the table again
+** dropped them), and the table's columns still the recorded ones. */
+static int copy_usable(cs_store *st, const char *table, const recorded *rec,
+                       int64_t *rows, int *usable)
+{
+    sqlite3_stmt *s = NULL;
+    cs_buf b;
+    int rc, ncol, k;
+    *usable = 0;
+    if (rec->n == 0) return CS_OK;
+    if ((rc = prepare(st,
+                      "SELECT t.nrows, (SELECT count(*) FROM sqlite_schema "
+                      "WHERE type = 'trigger' AND tbl_name = ?1 AND name "
+                      "LIKE 'coopstat\\_stale\\_%' ESCAPE '\\') FROM "
+                      "coopstat_tables t WHERE t.name = ?1 AND t.stale = 0",
+                      &s, NULL)))
+        return rc;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_int(s, 1) == 3) {
+        *rows = sqlite3_column_int64(s, 0);
+        *usable = 1;
+    }
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? CS_OK
+                                               : sql_error(st, "reading a table");
+    sqlite3_finalize(s);
+    if (rc || !*usable) return rc;
+    *usable = 0;
+    cs__buf_init(&b, st->eng);
+    rc = cs__buf_printf(&b, "SELECT * FROM ");
+    if (!rc) rc = add_ident(&b, table);
+    if (!rc) rc = prepare(st, b.p, &s, NULL);
+    cs__buf_free(&b);
+    if (rc) return rc;
+    ncol = sqlite3_column_count(s);
+    *usable = (size_t)ncol == rec->n;
+    for (k = 0; *usable && k < ncol; k++) {
+        const char *name = sqlite3_column_name(s, k);
+        *usable = name && strcmp(name, rec->c[k].name) == 0;
+    }
+    sqlite3_finalize(s);
+    return CS_OK;
+}
+
+/* Reads a blob of the copy into DST (LEN bytes from offset OFF); 0 when
+** the blob is shorter. */
+static int blob_get(sqlite3_blob *blob, void *dst, size_t len, size_t off)
+{
+    if (len == 0) return 1;
+    if (off + len > (size_t)sqlite3_blob_bytes(blob)) return 0;
+    return sqlite3_blob_read(blob, dst, (int)len, (int)off) == SQLITE_OK;
+}
+
+/* Fills COL (empty, of its type) with column K of TABLE's copy, NROWS
+** rows; *DAMAGED is set when the blobs do not hold what they should. */
+static int read_copy_column(cs_store *st, const char *table, int k,
+                            cs_column *col, size_t nrows, int *damaged)
+{
+    cs_engine *eng = st->eng;
+    sqlite3_stmt *s = NULL;
+    sqlite3_blob *blob = NULL;
+    size_t esz = cs__type_size(col->type), parts = 0, i;
+    int rc;
+    *damaged = 0;
+    if ((rc = cs_column_reserve(col, nrows))) return rc;
+    if ((rc = prepare(st,
+                      "SELECT rowid, part FROM coopstat_blocks WHERE tbl = ? "
+                      "AND col = ? ORDER BY part",
+                      &s, NULL)))
+        return rc;
+    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, k);
+    for (;;) {
+        int64_t part;
+        int step = sqlite3_step(s);
+        if (step == SQLITE_DONE) break;
+        if (step != SQLITE_ROW) {
+            rc = sql_error(st, "reading the columnar copy");
+            break;
+        }
+        part = sqlite3_column_int64(s, 1);
+        if (blob ? sqlite3_blob_reopen(blob, sqlite3_column_int64(s, 0))
+                 : sqlite3_blob_open(st->db, "main", "coopstat_blocks",
+                                     "data", sqlite3_column_int64(s, 0), 0,
+                                     &blob)) {
+            rc = sql_error(st, "reading the columnar copy");
+            break;
+        }
+        if (part == -1) {
+            /* The dictionary: interned in order, so codes stay. */
+            uint32_t n, j, *lens = NULL;
+            size_t off, bytes;
+            char *text = NULL;
+            if (col->type != CS_TYPE_STR || !blob_get(blob, &n, 4, 0) ||
+                (size_t)sqlite3_blob_bytes(blob) < 4 + (size_t)n * 4) {
+                *damaged = 1;
+                break;
+            }
+            bytes = (size_t)sqlite3_blob_bytes(blob);
+            lens = cs__alloc(eng, ((size_t)n + 1) * 4);
+            text = cs__alloc(eng, bytes);
+            if (!lens || !text) rc = cs__oom(eng);
+            else if (!blob_get(blob, lens, ((size_t)n + 1) * 4, 0) ||
+                     !blob_get(blob, text, bytes, 0))
+                *damaged = 1;
+            off = ((size_t)n + 1) * 4;
+            for (j = 0; !rc && !*damaged && j < n; j++) {
+                uint32_t code;
+                size_t len = lens[j + 1], bad;
+                if (len + 1 > bytes - off ||
+                    !cs_utf8_valid(text + off, len, &bad)) {
+                    *damaged = 1;
+                    break;
+                }
+                rc = cs__dict_intern(col->dict, text + off, len, &code);
+                if (!rc && code != j) *damaged = 1;
+                off += len + 1;
+            }
+            cs__free(eng, lens, ((size_t)n + 1) * 4);
+            cs__free(eng, text, bytes);
+            if (rc || *damaged) break;
+            continue;
+        }
+        {
+            block_head h;
+            size_t r0 = (size_t)part * PART_ROWS, m, words, off = sizeof h;
+            if (part != (int64_t)parts || !blob_get(blob, &h, sizeof h, 0) ||
+                h.magic != BLOCK_MAGIC || h.rows > PART_ROWS ||
+                r0 + h.rows > nrows ||
+                (h.rows < PART_ROWS && r0 + h.rows != nrows)) {
+                *damaged = 1;
+                break;
+            }
+            m = (size_t)h.rows;
+            words = (m + 63) / 64;
+            if (h.flags & BLOCK_NULLS) {
+                if (!col->valid) {
+                    size_t vb = (col->cap + 63) / 64 * sizeof(uint64_t);
+                    if (!(col->valid = cs__alloc(eng, vb))) {
+                        rc = cs__oom(eng);
+                        break;
+                    }
+                    col->vcap = col->cap;
+                    memset(col->valid, 0xFF, vb);
+                }
+                if (!blob_get(blob, col->valid + r0 / 64,
+                              words * sizeof(uint64_t), off)) {
+                    *damaged = 1;
+                    break;
+                }
+                off += words * sizeof(uint64_t);
+            }
+            if (off + m * esz != (size_t)sqlite3_blob_bytes(blob) ||
+                !blob_get(blob, (char *)col->data + r0 * esz, m * esz, off)) {
+                *damaged = 1;
+                break;
+            }
+            parts++;
+            if ((rc = cs__check_interrupt(eng))) break;
+        }
+    }
+    sqlite3_blob_close(blob);
+    sqlite3_finalize(s);
+    if (rc || *damaged) return rc;
+    if (parts * PART_ROWS < nrows || (nrows == 0 && parts > 1)) {
+        *damaged = 1;
+        return CS_OK;
+    }
+    /* Values the rest of the core trusts: codes in the dictionary, bools
+    ** 0 or 1, and the null count. */
+    if (col->type == CS_TYPE_STR) {
+        const uint32_t *c = col->data;
+        uint32_t dn = col->dict->n;
+        for (i = 0; i < nrows; i++)
+            if (c[i] >= dn && (!col->valid || cs__bit(col->valid, i))) {
+                *damaged = 1;
+                return CS_OK;
+            }
+    } else if (col->type == CS_TYPE_BOOL) {
+        const uint8_t *c = col->data;
+        for (i = 0; i < nrows; i++)
+            if (c[i] > 1) {
+                *damaged = 1;
+                return CS_OK;
+            }
+    }
+    col->len = nrows;
+    if (col->valid) {
+        size_t w, words = (nrows + 63) / 64;
+        for (w = 0; w < words; w++) {
+            uint64_t word = col->valid[w];
+            if (w == words - 1 && nrows % 64)
+                word |= ~(uint64_t)0 << (nrows % 64);
+            col->nnull += (size_t)(64 - __builtin_popcountll(word));
+        }
+        /* Null rows hold zero, as everywhere in the core. */
+        for (i = 0; col->nnull && i < nrows; i++)
+            if (!cs__bit(col->valid, i))
+                memset((char *)col->data + i * esz, 0, esz);
+    }
+    return CS_OK;
+}
+
+/* Reads columns WANT[0..NW) (positions in REC) of TABLE's copy into *OUT;
+** *OUT stays NULL when the copy turns out damaged. */
+static int read_copy(cs_store *st, const char *table, const recorded *rec,
+                     const size_t *want, size_t nw, size_t nrows,
+                     cs_dataset **out)
+{
+    cs_engine *eng = st->eng;
+    cs_dataset *ds = NULL;
+    size_t k;
+    int rc, damaged = 0;
+    *out = NULL;
+    if ((rc = cs_dataset_new(eng, &ds))) return rc;
+    for (k = 0; k < nw && !rc && !damaged; k++) {
+        const rec_col *rc_col = &rec->c[want[k]];
+        cs_column *col;
+        if ((rc = cs_column_new(eng, rc_col->type, &col))) break;
+        rc = read_copy_column(st, table, (int)want[k], col, nrows, &damaged);
+        if (!rc && !damaged) rc = cs_dataset_add(ds, rc_col->name, col);
+        cs_column_release(col);
+    }
+    if (rc || damaged) {
+        cs_dataset_free(ds);
+        return rc;
+    }
+    *out = ds;
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* Reading a table                                                     */
 /* ------------------------------------------------------------------ */
+/* Reads TABLE (COLS[0..NCOLS), or every column) from its copy into
+** *OUT when the copy can be read; *OUT stays NULL otherwise. */
+static int read_through_copy(cs_store *st, const char *table,
+                             const recorded *rec, const char *const *cols,
+                             size_t ncols, cs_dataset **out)
+{
+    size_t *pos, k, j, n = ncols ? ncols : rec->n;
+    int64_t rows = 0;
+    int rc, usable;
+    *out = NULL;
+    if ((rc = copy_usable(st, table, rec, &rows, &usable)) || !usable ||
+        rows < 0)
+        return rc;
+    if (!(pos = cs__alloc(st->eng, (n ? n : 1) * sizeof *pos)))
+        return cs__oom(st->eng);
+    for (k = 0; k < n; k++) {
+        pos[k] = k;
+        if (!ncols) continue;
+        for (j = 0; j < rec->n && strcmp(rec->c[j].name, cols[k]); j++)
+            continue;
+        if (j == rec->n) break;    /* SQL will name the missing column */
+        pos[k] = j;
+    }
+    if (k == n)
+        rc = read_copy(st, table, rec, pos, n, (size_t)rows, out);
+    cs__free(st->eng, pos, (n ? n : 1) * sizeof *pos);
+    return rc;
+}
+
 int cs_store_read(cs_store *st, const char *table, const char *const *cols,
                   size_t ncols, cs_dataset **out)
 {
@@ -696,7 +1164,17 @@ int cs_store_read(cs_store *st, const char *table, const char *const *cols,
         if (!want[k]) typed = 0;
     }
     snprintf(what, sizeof what, "table '%s'", table);
+    if (typed && (rc = read_through_copy(st, table, &rec, cols, ncols, out)))
+        goto done;
+    if (*out) goto done;
     rc = collect(st, s, typed ? want : NULL, what, out);
+    /* A whole table read through SQL makes its copy again, for the next
+    ** read; a store that cannot be written to now is still read. */
+    if (!rc && typed && ncols == 0 && cs_store_begin(st) == CS_OK) {
+        if (write_copy(st, table, *out) == CS_OK) cs_store_commit(st);
+        else cs_store_rollback(st);
+        eng->errmsg[0] = '\0';
+    }
 done:
     sqlite3_finalize(s);
     free_recorded(eng, &rec);
@@ -734,13 +1212,8 @@ static int record_types(cs_store *st, const char *table, const cs_dataset *ds)
 {
     sqlite3_stmt *s = NULL;
     size_t k;
-    int rc = prepare(st, "DELETE FROM coopstat_columns WHERE tbl = ?", &s,
-                     NULL);
-    if (rc) return rc;
-    sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s) == SQLITE_DONE ? CS_OK
-                                        : sql_error(st, "recording types");
-    sqlite3_finalize(s);
+    int rc = exec_for(st, "DELETE FROM coopstat_columns WHERE tbl = ?", table,
+                      "recording types");
     if (rc) return rc;
     if ((rc = prepare(st,
                       "INSERT INTO coopstat_columns (tbl, pos, name, type) "
@@ -916,6 +1389,11 @@ int cs_store_write(cs_store *st, const char *table, const cs_dataset *ds,
         mode != CS_WRITE_APPEND)
         return cs__error(eng, CS_EINVAL, "bad write mode %d", (int)mode);
     if ((rc = cs_store_begin(st))) return rc;
+    /* What the store kept of tables dropped through SQL goes now. */
+    if ((rc = exec(st, "DELETE FROM coopstat_blocks WHERE tbl NOT IN "
+                       "(SELECT name FROM sqlite_schema WHERE type = "
+                       "'table')")))
+        goto fail;
     if ((rc = cs_store_has_table(st, table, &found))) goto fail;
     if (found && mode == CS_WRITE_CREATE) {
         rc = cs__error(eng, CS_EEXIST,
@@ -946,6 +1424,21 @@ int cs_store_write(cs_store *st, const char *table, const cs_dataset *ds,
                           mode == CS_WRITE_APPEND ? -1
                                                   : (int64_t)ds->nrows)))
         goto fail;
+    /* An append leaves the copy stale (its triggers fired): the next
+    ** whole read makes it again.  The copy only speeds reading: when it
+    ** cannot be made (a dictionary beyond SQLite's blob limit), the
+    ** table is written without it and read through SQL. */
+    if (mode != CS_WRITE_APPEND) {
+        if ((rc = cs_store_begin(st))) goto fail;
+        if ((rc = write_copy(st, table, ds)) == CS_OK) {
+            if ((rc = cs_store_commit(st))) goto fail;
+        } else {
+            cs_store_rollback(st);
+            if (rc == CS_EINTERRUPT || rc == CS_ENOMEM) goto fail;
+            rc = CS_OK;
+            st->eng->errmsg[0] = '\0';
+        }
+    }
     return cs_store_commit(st);
 fail:
     cs_store_rollback(st);

@@ -449,6 +449,162 @@ static void test_store_migrates_older_schema(void **state)
     cs_engine_free(eng);
 }
 
+/* db reads go through the columnar copy while SQL has not touched the
+** table (-0.0, which SQL stores as 0, shows which path read it); any
+** change through SQL, a table dropped and made again, or a damaged copy
+** sends the read through SQL, which also makes the copy again. */
+static void test_store_columnar_copy(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds, *r;
+    sqlite3 *raw;
+    sqlite3_blob *blob;
+    sqlite3_stmt *q;
+    const char *cols[] = {"s", "k"};
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    ds = csv(eng, "k,s,f\n1,a,-0.0\n2,NA,1.5\n3,b,NA\n");
+    assert_int_equal(cs_store_write(st, "t", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "k:int64 s:string f:float64 \n"
+                                 "1|'a'|-0|\n2|NULL|1.5|\n3|'b'|NULL|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_read(st, "t", cols, 2, &r), CS_OK);
+    assert_string_equal(dump(r), "s:string k:int64 \n'a'|1|\nNULL|2|\n'b'|3|");
+    cs_dataset_free(r);
+    /* Changed through SQL: read through SQL (NaN is NULL there). */
+    assert_int_equal(cs_store_exec(st, "update t set k = 10 where k = 1",
+                                   NULL, 0, NULL),
+                     CS_OK);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "k:int64 s:string f:float64 \n"
+                                 "10|'a'|0|\n2|NULL|1.5|\n3|'b'|NULL|");
+    cs_dataset_free(r);
+    /* ...which made the copy again: a second change is seen too. */
+    assert_int_equal(cs_store_exec(st, "delete from t where k = 2", NULL, 0,
+                                   NULL),
+                     CS_OK);
+    assert_int_equal(cs_store_read(st, "t", cols, 2, &r), CS_OK);
+    assert_string_equal(dump(r), "s:string k:int64 \n'a'|10|\n'b'|3|");
+    cs_dataset_free(r);
+    /* Dropped and made again by SQL, with the same columns. */
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_exec(st,
+                                   "drop table t; create table t (k INTEGER, "
+                                   "s TEXT, f REAL); insert into t values "
+                                   "(7, 'z', 0.5)",
+                                   NULL, 0, NULL),
+                     CS_OK);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "k:int64 s:string f:float64 \n7|'z'|0.5|");
+    cs_dataset_free(r);
+    /* Damaged copies: a string code outside the dictionary, a block cut
+    ** short.  Both are read through SQL, and the copy made again. */
+    assert_int_equal(cs_store_write(st, "t", ds, CS_WRITE_REPLACE), CS_OK);
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(raw,
+                                        "select rowid from coopstat_blocks "
+                                        "where tbl = 't' and col = 1 and "
+                                        "part = 0",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_int_equal(sqlite3_blob_open(raw, "main", "coopstat_blocks", "data",
+                                       sqlite3_column_int64(q, 0), 1, &blob),
+                     SQLITE_OK);
+    sqlite3_finalize(q);
+    {
+        /* The header, the validity word (row 2 is null), then codes. */
+        uint32_t bad = 99;
+        assert_int_equal(sqlite3_blob_write(blob, &bad, 4, 16 + 8),
+                         SQLITE_OK);
+    }
+    sqlite3_blob_close(blob);
+    sqlite3_close(raw);
+    assert_int_equal(cs_store_read(st, "t", cols, 2, &r), CS_OK);
+    assert_string_equal(dump(r), "s:string k:int64 \n'a'|1|\nNULL|2|\n'b'|3|");
+    cs_dataset_free(r);
+    assert_int_equal(cs_store_exec(st,
+                                   "update coopstat_blocks set data = "
+                                   "substr(data, 1, length(data) - 8) where "
+                                   "tbl = 't' and col = 0",
+                                   NULL, 0, NULL),
+                     CS_OK);
+    assert_int_equal(cs_store_read(st, "t", NULL, 0, &r), CS_OK);
+    assert_string_equal(dump(r), "k:int64 s:string f:float64 \n"
+                                 "1|'a'|0|\n2|NULL|1.5|\n3|'b'|NULL|");
+    cs_dataset_free(r);
+    cs_dataset_free(ds);
+    /* No row at all. */
+    ds = csv(eng, "k,s\n");
+    assert_int_equal(cs_store_write(st, "empty", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_read(st, "empty", NULL, 0, &r), CS_OK);
+    assert_int_equal(cs_dataset_nrows(r), 0);
+    assert_int_equal(cs_dataset_ncols(r), 2);
+    cs_dataset_free(r);
+    cs_dataset_free(ds);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
+/* More rows than a block holds: the parts join up, nulls and all. */
+static void test_store_copy_of_several_parts(void **state)
+{
+    enum { N = (1 << 20) + 1000 };
+    cs_engine *eng;
+    cs_store *st;
+    cs_column *x, *d;
+    cs_dataset *ds, *r;
+    const int64_t *v;
+    size_t i;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_I64, &x), CS_OK);
+    assert_int_equal(cs_column_new(eng, CS_TYPE_DATE, &d), CS_OK);
+    for (i = 0; i < N; i++) {
+        /* Nulls only in the second part of x, only in the first of d. */
+        if (i > (1u << 20) && i % 7 == 0)
+            assert_int_equal(cs_column_push_null(x), CS_OK);
+        else
+            assert_int_equal(cs_column_push_i64(x, (int64_t)i * 3), CS_OK);
+        if (i % 1000 == 999)
+            assert_int_equal(cs_column_push_null(d), CS_OK);
+        else
+            assert_int_equal(cs_column_push_date(d, (int32_t)(i % 30000)),
+                             CS_OK);
+    }
+    assert_int_equal(cs_dataset_new(eng, &ds), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "x", x), CS_OK);
+    assert_int_equal(cs_dataset_add(ds, "d", d), CS_OK);
+    assert_int_equal(cs_store_write(st, "big", ds, CS_WRITE_CREATE), CS_OK);
+    assert_int_equal(cs_store_read(st, "big", NULL, 0, &r), CS_OK);
+    assert_int_equal(cs_dataset_nrows(r), N);
+    assert_int_equal(cs_column_nulls(cs_dataset_column(r, 0)),
+                     cs_column_nulls(x));
+    assert_int_equal(cs_column_nulls(cs_dataset_column(r, 1)),
+                     cs_column_nulls(d));
+    v = cs_column_i64s(cs_dataset_column(r, 0));
+    for (i = 0; i < N; i++) {
+        int xn = cs_column_is_null(x, i), dn = cs_column_is_null(d, i);
+        if (xn != cs_column_is_null(cs_dataset_column(r, 0), i) ||
+            (!xn && v[i] != (int64_t)i * 3) ||
+            dn != cs_column_is_null(cs_dataset_column(r, 1), i) ||
+            (!dn && cs_column_dates(cs_dataset_column(r, 1))[i] !=
+                        (int32_t)(i % 30000)))
+            fail_msg("row %zu differs", i);
+    }
+    cs_dataset_free(r);
+    cs_dataset_free(ds);
+    cs_column_release(x);
+    cs_column_release(d);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
 /* Reading and querying fail cleanly at every allocation of the core's. */
 static void test_store_oom_sweep(void **state)
 {
@@ -505,6 +661,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_read_checks_recorded_types,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_migrates_older_schema,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_columnar_copy, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_store_copy_of_several_parts,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_oom_sweep, setup,
                                         teardown),
