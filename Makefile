@@ -10,13 +10,16 @@ LUA      ?= lua5.4
 
 # Debian packages and the pkg-config names they provide.
 DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
-            libutf8proc-dev libicu-dev
-PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc
+            libutf8proc-dev libicu-dev nettle-dev libxlsxwriter-dev
+# Only the tests need a browser (the HTML report is rendered in it).
+DEB_TEST_PKGS = chromium
+PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc nettle xlsxwriter
 PC_TEST   = cmocka
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null)
-CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 icu-i18n icu-uc 2>/dev/null)
+CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 icu-i18n icu-uc nettle 2>/dev/null)
+BIND_LIBS  := $(shell pkg-config --libs xlsxwriter 2>/dev/null)
 TEST_CFLAGS:= $(shell pkg-config --cflags $(PC_TEST) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(PC_TEST) 2>/dev/null)
 # Lua 5.4's C-module folder: Debian's own under /usr, else the one that
@@ -34,7 +37,8 @@ else
 OPT   ?= -O3 -g
 endif
 CFLAGS_ALL = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) $(WARN) -fPIC \
-             -MMD -MP -Icore $(PKG_CFLAGS) $(CFLAGS)
+             -MMD -MP -Icore -Ibindings $(PKG_CFLAGS) \
+             -DCS_SHARE_DIR='"$(PREFIX)/share/coopstat"' $(CFLAGS)
 LDFLAGS_ALL = $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
@@ -50,7 +54,9 @@ CLI_SRC  = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
-BIND_OBJ = $(BIND_SRC:%.c=$(BUILD)/%.o)
+BIND_OBJ = $(BIND_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded_lua.o
+# The module's Lua parts (bindings/lua/*.lua), compiled into it.
+LUA_PARTS = $(sort $(wildcard bindings/lua/*.lua))
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -58,7 +64,7 @@ LIBCORE  = $(BUILD)/libcoopstat.a
 LUAMOD   = $(BUILD)/coopstat.so
 EXE      = $(BUILD)/coopstat
 
-.PHONY: all deps run test test-unit test-lua install uninstall clean bench \
+.PHONY: all deps deps-test run test test-unit test-lua install uninstall clean bench \
         data help
 all: $(LIBCORE) $(LUAMOD) $(EXE)
 
@@ -73,24 +79,39 @@ help:
 
 # --- dependencies -------------------------------------------------------
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
-	    || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then echo "deps: all packages present"; exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then \
-	  echo "deps: installing$$missing"; \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing \
-	    || exit 1; \
-	else \
-	  echo "deps: missing packages:$$missing"; \
-	  echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; \
-	  exit 1; \
-	fi
+	@$(call install_missing,$(DEB_PKGS))
+
+deps-test:
+	@$(call install_missing,$(DEB_PKGS) $(DEB_TEST_PKGS))
+
+# install_missing PACKAGES: installs (as root) those not installed yet.
+define install_missing
+missing=""; for p in $(1); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+    || missing="$$missing $$p"; done; \
+if [ -z "$$missing" ]; then echo "deps: all packages present"; exit 0; fi; \
+if [ "$$(id -u)" = 0 ]; then \
+  echo "deps: installing$$missing"; \
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+    --no-install-recommends $$missing || exit 1; \
+else \
+  echo "deps: missing packages:$$missing"; \
+  echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+  exit 1; \
+fi
+endef
 
 # --- build --------------------------------------------------------------
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/gen/embedded_lua.c: $(LUA_PARTS) bindings/embed.sh
+	@mkdir -p $(dir $@)
+	sh bindings/embed.sh $(LUA_PARTS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/embedded_lua.o: $(BUILD)/gen/embedded_lua.c
+	$(CC) $(CFLAGS_ALL) -Wno-overlength-strings -c $< -o $@
 
 $(LIBCORE): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -99,7 +120,8 @@ $(LIBCORE): $(CORE_OBJ)
 # The Lua module: bindings + core, loaded by a stock lua5.4 (which
 # provides the Lua API symbols itself, so liblua is not linked in).
 $(LUAMOD): $(BIND_OBJ) $(LIBCORE)
-	$(CC) -shared -o $@ $(BIND_OBJ) $(LIBCORE) $(CORE_LIBS) -lm $(LDFLAGS_ALL)
+	$(CC) -shared -o $@ $(BIND_OBJ) $(LIBCORE) $(BIND_LIBS) $(CORE_LIBS) -lm \
+	  $(LDFLAGS_ALL)
 
 $(EXE): $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE)
 	$(CC) -o $@ $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE) $(PKG_LIBS) -lm -Wl,-E \
@@ -115,7 +137,7 @@ run: deps
 	$(MAKE) all
 	./$(EXE) run scripts/examples/overview.lua
 
-test: deps
+test: deps-test
 	$(MAKE) all $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 

@@ -7,17 +7,20 @@
 ** through its user value, and whichever box is still open when the
 ** engine is finalized (at lua_close) is freed by the engine first.
 */
+#include <dirent.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "coopstat.h"
 #include "lauxlib.h"
 #include "lua.h"
 
 #include "lcoopstat.h"
+#include "lembed.h"
 
 _Static_assert(sizeof(lua_Integer) == 8, "coopstat needs 64-bit Lua integers");
 _Static_assert(LUA_MAXINTEGER == INT64_MAX, "lua_Integer must be int64_t");
@@ -1078,6 +1081,18 @@ static int ds_names(lua_State *L)
     return 1;
 }
 
+/* ds:fingerprint() -> the SHA-256 of the content, in hex. */
+static int ds_fingerprint(lua_State *L)
+{
+    cs_dataset *ds = check_ds(L, 1);
+    char hex[CS_HASH_HEX];
+    int rc = cs_dataset_fingerprint(ds, hex);
+    if (rc != CS_OK)
+        return raise_status(L, cs_dataset_engine(ds), rc, "fingerprint");
+    lua_pushstring(L, hex);
+    return 1;
+}
+
 static int ds_schema(lua_State *L)
 {
     cs_dataset *ds = check_ds(L, 1);
@@ -2063,7 +2078,82 @@ static int l_clock(lua_State *L)
     return 1;
 }
 
+/* cs.sha256(s) -> the SHA-256 of the bytes of S, in hex. */
+static int l_sha256(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    char hex[CS_HASH_HEX];
+    cs_sha256_hex(s, len, hex);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
+static int closedir_k(lua_State *L)
+{
+    DIR **d = lua_touserdata(L, 1);
+    if (*d) closedir(*d);
+    *d = NULL;
+    return 0;
+}
+
+/* cs._listdir(path) -> the sorted names in directory PATH (no "." or
+** ".."), or nil and a message. */
+static int l_listdir(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+    struct dirent *e;
+    lua_Integer n = 0;
+    *d = NULL;
+    lua_newtable(L); /* metatable: closes the directory on errors too */
+    lua_pushcfunction(L, closedir_k);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    if ((*d = opendir(path)) == NULL) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: cannot open the directory", path);
+        return 2;
+    }
+    lua_newtable(L);
+    while ((e = readdir(*d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        lua_pushstring(L, e->d_name);
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(*d);
+    *d = NULL;
+    lua_getglobal(L, "table");
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "sort");
+        lua_pushvalue(L, -3);
+        lua_call(L, 1, 0);
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* cs._exe_dir() -> the directory of the running program (nil when it
+** cannot be read), to find the files installed beside it. */
+static int l_exe_dir(lua_State *L)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    char *slash;
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    slash = strrchr(buf, '/');
+    if (slash == NULL) return 0;
+    *slash = '\0';
+    lua_pushstring(L, slash == buf ? "/" : buf);
+    return 1;
+}
+
 static const luaL_Reg lib_funcs[] = {{"clock", l_clock},
+                                     {"sha256", l_sha256},
+                                     {"_listdir", l_listdir},
+                                     {"_exe_dir", l_exe_dir},
                                      {"read_csv", l_read_csv},
                                      {"read_csv_string", l_read_csv_string},
                                      {"dataset", l_dataset},
@@ -2091,6 +2181,7 @@ static const luaL_Reg ds_meta[] = {{"__gc", box_close},
                                    {NULL, NULL}};
 
 static const luaL_Reg ds_methods[] = {{"names", ds_names},
+                                      {"fingerprint", ds_fingerprint},
                                       {"schema", ds_schema},
                                       {"head", ds_head},
                                       {"col", ds_col},
@@ -2174,5 +2265,10 @@ LUAMOD_API int luaopen_coopstat(lua_State *L)
     lua_setfield(L, -2, "null");
     lua_pushliteral(L, CS_VERSION);
     lua_setfield(L, -2, "version");
+#ifdef CS_SHARE_DIR
+    lua_pushliteral(L, CS_SHARE_DIR);
+    lua_setfield(L, -2, "_share_dir");
+#endif
+    lembed_open(L, lua_gettop(L));
     return 1;
 }

@@ -29,6 +29,7 @@ typedef struct command {
 
 static int cmd_run(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_lua(int argc, char **argv);
 
 static const command commands[] = {
     {"run", cmd_run, "run a Lua script with the coopstat module"},
@@ -38,7 +39,9 @@ static const command commands[] = {
     {"import", cmd_import, "import a CSV file into the store as a table"},
     {"sql", cmd_sql, "run SQL against the store"},
     {"tables", cmd_tables, "list the tables in the store"},
-    {"indicators", NULL, "compute the standard indicators"},
+    {"indicators", cmd_lua, "list, run, show, explain and export indicators"},
+    {"validate", cmd_lua, "check published and computed figures against the rules"},
+    {"report", cmd_lua, "write the indicator report (HTML, XLSX or Markdown)"},
     {"jobs", NULL, "list and run scheduled jobs"},
 };
 
@@ -141,6 +144,10 @@ static int cmd_help(int argc, char **argv)
         return EXIT_OK;
     }
     if (c->run == NULL) return not_available(c->name);
+    if (c->run == cmd_lua) {
+        char *args[] = {argv[1], "--help", NULL};
+        return cmd_lua(2, args);
+    }
     usage(stdout);
     return EXIT_OK;
 }
@@ -185,7 +192,8 @@ static int msghandler(lua_State *L)
 }
 
 typedef struct run_args {
-    const char *script; /* NULL: stdin */
+    const char *command; /* a command written in Lua (coopstat.cli) */
+    const char *script;  /* NULL: stdin */
     int nargs;
     char **args;
     int status; /* the exit status */
@@ -231,26 +239,42 @@ static int pmain(lua_State *L)
 
     lua_pushcfunction(L, msghandler);
     msgh = lua_gettop(L);
-    st = luaL_loadfile(L, ra->script);
+    if (ra->command) { /* require("coopstat.cli").main(command, args...) */
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "coopstat"); /* which preloads its Lua parts */
+        lua_call(L, 1, 0);
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "coopstat.cli");
+        lua_call(L, 1, 1);
+        lua_getfield(L, -1, "main");
+        lua_remove(L, -2);
+        lua_pushstring(L, ra->command);
+        st = LUA_OK;
+    } else
+        st = luaL_loadfile(L, ra->script);
     if (st == LUA_OK) {
+        int nres = ra->command ? 1 : 0;
         luaL_checkstack(L, ra->nargs, "too many arguments to script");
         for (i = 0; i < ra->nargs; i++)
             lua_pushstring(L, ra->args[i]);
         signal(SIGINT, on_sigint);
-        st = lua_pcall(L, ra->nargs, 0, msgh);
+        st = lua_pcall(L, ra->nargs + (ra->command != NULL), nres, msgh);
         signal(SIGINT, SIG_DFL);
     }
     if (st != LUA_OK) report(L);
     ra->status = st == LUA_OK ? EXIT_OK : EXIT_ERROR;
+    if (st == LUA_OK && ra->command)
+        ra->status = (int)luaL_optinteger(L, -1, EXIT_OK);
     return 0;
 }
 
 /* coopstat run [--] SCRIPT [ARGS...] */
+static int run_state(run_args *ra);
+
 static int cmd_run(int argc, char **argv)
 {
     run_args ra;
-    lua_State *L;
-    int i = 1, st;
+    int i = 1;
     if (argc > 1 && is_help(argv[1])) {
         fputs(run_usage, stdout);
         return EXIT_OK;
@@ -268,9 +292,35 @@ static int cmd_run(int argc, char **argv)
                 run_usage);
         return EXIT_USAGE;
     }
+    ra.command = NULL;
     ra.script = strcmp(argv[i], "-") == 0 ? NULL : argv[i];
     ra.nargs = argc - i - 1;
     ra.args = argv + i + 1;
+    return run_state(&ra);
+}
+
+/* The commands written in Lua (indicators, validate, report): the module
+** coopstat.cli parses their arguments and returns the exit status. */
+static int cmd_lua(int argc, char **argv)
+{
+    run_args ra;
+    int i, n = 0;
+    /* --db is the host's option, taken out before the rest. */
+    for (i = 1; i < argc; i++)
+        if (!take_db_option(argc, argv, &i)) argv[1 + n++] = argv[i];
+    ra.command = argv[0];
+    ra.script = NULL;
+    ra.nargs = n;
+    ra.args = argv + 1;
+    return run_state(&ra);
+}
+
+/* Runs RA in a new Lua state; returns the exit status. */
+static int run_state(run_args *ra_)
+{
+    run_args ra = *ra_;
+    lua_State *L;
+    int st;
     ra.status = EXIT_ERROR;
 
     L = luaL_newstate();

@@ -80,6 +80,14 @@ void cs_free(cs_engine *eng, void *p, size_t n);
 void cs_free_str(cs_engine *eng, char *s);
 
 /* ------------------------------------------------------------------ */
+/* Digests (SHA-256, lowercase hex)                                   */
+/* ------------------------------------------------------------------ */
+#define CS_HASH_HEX 65 /* 64 hex digits and the NUL */
+
+/* The SHA-256 of DATA[0..LEN) in hex into OUT.  Cannot fail. */
+void cs_sha256_hex(const void *data, size_t len, char out[CS_HASH_HEX]);
+
+/* ------------------------------------------------------------------ */
 /* Types and values                                                   */
 /* ------------------------------------------------------------------ */
 typedef enum cs_type {
@@ -227,6 +235,12 @@ size_t cs_dataset_ncols(const cs_dataset *ds);
 ** NULL when memory runs out (cs_errmsg says so). */
 const char *cs_dataset_colname(const cs_dataset *ds, size_t i);
 cs_column *cs_dataset_column(const cs_dataset *ds, size_t i);
+
+/* The content fingerprint of DS into OUT: the SHA-256 of its column
+** names and types and of every value in row order (nulls, NaN and -0
+** canonical).  Equal content gives an equal fingerprint, however DS was
+** built.  Errors: CS_ENOMEM. */
+int cs_dataset_fingerprint(const cs_dataset *ds, char out[CS_HASH_HEX]);
 /* Index of column NAME, or -1. */
 ptrdiff_t cs_dataset_find(const cs_dataset *ds, const char *name);
 /* Column NAME, borrowed; NULL and an error message naming the column

@@ -40,6 +40,38 @@ static const char *const migrations[] = {
     " data BLOB NOT NULL, UNIQUE (tbl, col, part));"
     "ALTER TABLE coopstat_tables ADD COLUMN stale INTEGER NOT NULL"
     " DEFAULT 1;",
+    /* 4: indicator values and their lineage (bindings/lua/indicators.lua):
+    ** definitions by the hash of their source, runs, what each
+    ** indicator of a run read and gave. */
+    "CREATE TABLE coopstat_definitions ("
+    " hash TEXT PRIMARY KEY, indicator_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL, title_vi TEXT, title_en TEXT, unit TEXT,"
+    " measure TEXT NOT NULL, period_type TEXT NOT NULL, dims TEXT NOT NULL,"
+    " inputs TEXT NOT NULL, notes TEXT, source TEXT NOT NULL,"
+    " created_at TEXT NOT NULL, UNIQUE (indicator_id, version));"
+    "CREATE TABLE coopstat_runs ("
+    " run_id INTEGER PRIMARY KEY, period TEXT NOT NULL,"
+    " started_at TEXT NOT NULL, finished_at TEXT,"
+    " engine_version TEXT NOT NULL, status TEXT NOT NULL,"
+    " n_ok INTEGER NOT NULL DEFAULT 0, n_failed INTEGER NOT NULL DEFAULT 0,"
+    " n_skipped INTEGER NOT NULL DEFAULT 0, origin TEXT);"
+    "CREATE TABLE coopstat_run_items ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL,"
+    " def_hash TEXT NOT NULL, status TEXT NOT NULL, error TEXT,"
+    " n_values INTEGER NOT NULL DEFAULT 0, inputs_hash TEXT,"
+    " values_hash TEXT, same_as INTEGER, seconds REAL,"
+    " PRIMARY KEY (run_id, indicator_id));"
+    "CREATE TABLE coopstat_run_inputs ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL,"
+    " tbl TEXT NOT NULL, fingerprint TEXT NOT NULL,"
+    " nrows INTEGER NOT NULL, nrows_used INTEGER NOT NULL,"
+    " PRIMARY KEY (run_id, indicator_id, tbl));"
+    "CREATE TABLE coopstat_values ("
+    " run_id INTEGER NOT NULL, indicator_id TEXT NOT NULL,"
+    " period TEXT NOT NULL, district TEXT, kind TEXT,"
+    " dims TEXT NOT NULL DEFAULT '', value, n INTEGER);"
+    "CREATE INDEX coopstat_values_by_id ON coopstat_values"
+    " (indicator_id, period, run_id);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

@@ -783,18 +783,18 @@ write_csv("reports_2023h1.csv", { "org_id", "period", "revenue_vnd", "profit_vnd
 local T, M, B = 1000, 1000000, 1000000000
 local PUBLISHED = {
   { "P1", "Tổ chức KTTT hoạt động có kết quả sản xuất, kinh doanh ổn định",
-    "KTTT organisations operating with stable results", "597", "tổ chức", 1, 0, "orgs_active" },
-  { "P2", "Hợp tác xã (HTX) hoạt động", "Cooperatives (HTX) operating", "433", "HTX", 1, 0, "htx_active" },
+    "KTTT organisations operating with stable results", "597", "tổ chức", 1, 0, "orgs_operating" },
+  { "P2", "Hợp tác xã (HTX) hoạt động", "Cooperatives (HTX) operating", "433", "HTX", 1, 0, "htx_operating" },
   { "P3", "Quỹ tín dụng nhân dân (QTDND) hoạt động", "People's credit funds (QTDND) operating",
-    "3", "QTDND", 1, 0, "qtdnd_active" },
-  { "P4", "Tổ hợp tác (THT) hoạt động", "Cooperative groups (THT) operating", "164", "THT", 1, 0, "tht_active" },
+    "3", "QTDND", 1, 0, "qtdnd_operating" },
+  { "P4", "Tổ hợp tác (THT) hoạt động", "Cooperative groups (THT) operating", "164", "THT", 1, 0, "tht_operating" },
   { "P5", "HTX ngừng hoạt động", "HTX stopped operating", "88", "HTX", 1, 0, "htx_stopped" },
   { "P6", "THT ngừng hoạt động", "THT stopped operating", "40", "THT", 1, 0, "tht_stopped" },
   { "P7", "QTDND thuộc diện kiểm soát đặc biệt của Ngân hàng Nhà nước",
     "QTDND under special control of the State Bank", "1", "QTDND", 1, 0, "qtdnd_special_control" },
-  { "P8", "Thành viên các tổ chức KTTT", "Members of KTTT organisations", "12.46", "nghìn người", T, 2, "members_total" },
+  { "P8", "Thành viên các tổ chức KTTT", "Members of KTTT organisations", "12.46", "nghìn người", T, 2, "members" },
   { "P9", "Người lao động tham gia các tổ chức KTTT", "Workers in KTTT organisations",
-    "29.4", "nghìn người", T, 1, "workers_total" },
+    "29.4", "nghìn người", T, 1, "workers" },
   { "P10", "Lao động thường xuyên", "Regular workers", "12578", "người", 1, 0, "workers_regular" },
   { "P11", "Lao động thời vụ", "Seasonal workers", "16827", "người", 1, 0, "workers_seasonal" },
   { "P12", "Doanh thu bình quân 1 HTX, 6 tháng đầu năm 2023",
@@ -806,25 +806,28 @@ local PUBLISHED = {
   { "P16", "Chênh lệch thu nhập - chi phí bình quân 1 QTDND",
     "Average income minus expense per QTDND", "2923", "triệu đồng", M, 0, "qtdnd_surplus_avg" },
   { "P17", "Thu nhập bình quân người lao động trong HTX",
-    "Average income of an HTX worker", "4.4", "triệu đồng/tháng", M, 1, "htx_worker_income_avg" },
-  { "P18", "HTX hoạt động trong lĩnh vực nông nghiệp", "HTX in agriculture", "305", "HTX", 1, 0, "htx_agri_active" },
+    "Average income of an HTX worker", "4.4", "triệu đồng/tháng", M, 1, "htx_worker_income_month" },
+  { "P18", "HTX hoạt động trong lĩnh vực nông nghiệp", "HTX in agriculture", "305", "HTX", 1, 0, "htx_agriculture" },
   { "P19", "HTX hoạt động trong lĩnh vực phi nông nghiệp", "HTX outside agriculture",
-    "129", "HTX", 1, 0, "htx_nonagri_active" },
+    "129", "HTX", 1, 0, "htx_nonagriculture" },
   { "P20", "HTX công nghiệp - xây dựng", "HTX in industry and construction", "51", "HTX", 1, 0,
-    "htx_industry_construction_active" },
-  { "P21", "HTX thương mại - dịch vụ", "HTX in trade and services", "25", "HTX", 1, 0, "htx_trade_services_active" },
-  { "P22", "HTX giao thông vận tải", "HTX in transport", "17", "HTX", 1, 0, "htx_transport_active" },
-  { "P23", "HTX dịch vụ điện năng", "HTX in electricity services", "13", "HTX", 1, 0, "htx_electricity_active" },
+    "htx_industry_construction" },
+  { "P21", "HTX thương mại - dịch vụ", "HTX in trade and services", "25", "HTX", 1, 0, "htx_trade_services" },
+  { "P22", "HTX giao thông vận tải", "HTX in transport", "17", "HTX", 1, 0, "htx_transport" },
+  { "P23", "HTX dịch vụ điện năng", "HTX in electricity services", "13", "HTX", 1, 0, "htx_electricity" },
   { "P24", "Tổng nguồn vốn của 3 QTDND", "Total capital of the 3 QTDND", "574", "tỷ đồng", B, 0,
-    "qtdnd_capital_total" },
+    "qtdnd_capital" },
   { "P25", "Ngân sách tỉnh hỗ trợ thành lập mới, chuyển đổi HTX theo Luật HTX năm 2012 cho 63 HTX, giai đoạn 2018 - 2020",
     "Provincial budget to found or convert 63 HTX under the 2012 HTX law, 2018-2020",
     "570.18", "triệu đồng", M, 2, nil },
   { "P26", "Cán bộ quản lý trong các HTX nông nghiệp được bồi dưỡng",
     "HTX managers trained (agricultural HTX)", "184", "người", 1, 0, nil },
 }
-write_csv("published_2023h1.csv", { "id", "label_vi", "label_en", "value", "unit", "scale",
-  "decimals", "indicator_id" }, PUBLISHED)
+-- Every figure is as published in the report on the first half of 2023
+-- (P25 and P26 are programme figures printed in it).
+for _, p in ipairs(PUBLISHED) do table.insert(p, 2, "2023H1") end
+write_csv("published_2023h1.csv", { "id", "period", "label_vi", "label_en", "value", "unit",
+  "scale", "decimals", "indicator_id" }, PUBLISHED)
 
 -- The units file, byte for byte, so that the data directory regenerates
 -- without the shared path.

@@ -14,7 +14,7 @@
 
 #include "coopstat.h"
 
-static int spec_push(cs_column *col, char t, const char *v, size_t len)
+static inline int spec_push(cs_column *col, char t, const char *v, size_t len)
 {
     char buf[64];
     int32_t d;
@@ -34,7 +34,7 @@ static int spec_push(cs_column *col, char t, const char *v, size_t len)
 }
 
 /* Builds the dataset SPEC describes into *OUT; returns a status. */
-static int spec_dataset(cs_engine *eng, const char *spec, cs_dataset **out)
+static inline int spec_dataset(cs_engine *eng, const char *spec, cs_dataset **out)
 {
     cs_dataset *ds = NULL;
     const char *p = spec;
@@ -82,7 +82,7 @@ static int spec_dataset(cs_engine *eng, const char *spec, cs_dataset **out)
 }
 
 /* The values of COL joined by commas, "nil" for nulls, into BUF. */
-static const char *show_column(const cs_column *col, char *buf, size_t size)
+static inline const char *show_column(const cs_column *col, char *buf, size_t size)
 {
     size_t i, len = 0;
     buf[0] = '\0';

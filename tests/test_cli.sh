@@ -87,7 +87,7 @@ expect "unknown command: list" 2 err "Commands: run"
 run --bogus
 expect "unknown option: status 2" 2 err "unknown option '--bogus'"
 
-for c in repl indicators jobs; do
+for c in repl jobs; do
     run "$c"
     expect "$c is not available" 2 err "'$c' is not available in this version"
 done
@@ -221,6 +221,59 @@ expect "--db before the command" 0 out "729"
 printf 'not a database, but text long enough to fill the header of one\n%.0s' 1 2 3 >"$tmp/text.db"
 run tables --db "$tmp/text.db"
 expect "a file that is not a store is refused" 1 err "text.db"
+
+# --- indicators and validate --------------------------------------------
+idb="$tmp/ind.db"
+run indicators list --db "$idb"
+expect "indicators list shows the catalogue" 0 out "htx_worker_income_month"
+run indicators run --db "$idb"
+expect "indicators run needs --period" 2 err "missing --period"
+run indicators run --period 2023H3 --db "$idb"
+expect "a bad period is a usage error" 2 err "--period '2023H3' is not a period"
+run indicators run --period 2023H1 --db "$idb"
+expect "indicators run imports what the store lacks, and says so" 0 err "has no table 'organizations': imported"
+expect "indicators run reports the run" 0 out "run 1, period 2023H1: 24 computed, 0 failed"
+run indicators run --period 2023H1 --only members,htx_operating --db "$idb"
+expect "a second run says the values are the same" 0 out "same values as run 1"
+run indicators run --period 2023H1 --only membres --db "$idb"
+expect "an unknown id is named" 1 err "no indicator 'membres'"
+run indicators export --period 2023H1 --db "$idb"
+expect "export has the columns" 0 out "indicator_id,period,district,kind,value,unit,run_id"
+expect "export: the province total has every dimension empty" 0 out "members,2023H1,,,12460,people,2"
+expect "export: plain numbers" 0 out "htx_revenue_avg,2023H1,,,1302150000,VND,1"
+run indicators export --period 2023H1 --format json --db "$idb"
+expect "export --format json" 0 out '"indicator_id": "members", "period": "2023H1", "district": null, "kind": null, "value": 12460'
+run indicators export --period 2023H1 --out "$tmp/ind.csv" --db "$idb"
+if [ "$rc" -eq 0 ] && [ "$(head -c 12 "$tmp/ind.csv")" = "indicator_id" ] && [ ! -e "$tmp/ind.csv.tmp" ]; then
+    ok "export --out writes the file"
+else
+    notok "export --out writes the file"
+fi
+run indicators export --period 2024H1 --db "$idb"
+expect "export of a period never run fails" 1 err "no indicator values for period 2024H1"
+run indicators show members --db "$idb"
+expect "show lists the values across runs" 0 out "12460"
+run indicators explain htx_revenue_avg --period 2023H1 --db "$idb"
+expect "explain shows the definition version" 0 out "definition version 1 of htx_revenue_avg"
+expect "explain shows the inputs' fingerprints" 0 out "organizations  729 rows"
+expect "explain shows the source" 0 out "mean(revenue_vnd)"
+run indicators explain members --period 2023H1 --district "Lạc Sơn" --db "$idb"
+expect "explain a district's value" 0 out "district Lạc Sơn"
+run indicators explain members --period 2023H1 --district Nowhere --db "$idb"
+expect "explain an absent cell fails" 1 err "has no value for district 'Nowhere'"
+run indicators frobnicate --db "$idb"
+expect "an unknown subcommand is a usage error" 2 err "unknown subcommand 'frobnicate'"
+run validate --period 2023H1 --db "$idb"
+expect "validate exits 1 on findings" 1 out "validate 2023H1: 49 checks, 4 findings, 45 confirmed"
+expect "validate: P1 against P2+P3+P4" 1 out "published P1 orgs_operating (597) ≠ P2 + P3 + P4 = 600"
+expect "validate: P2 against P18+P19" 1 out "published P2 htx_operating (433) ≠ P18 + P19 = 434"
+expect "validate: computed 600 against P1" 1 out "computed orgs_operating = 600 (600 at the published precision) ≠ published P1 = 597"
+expect "validate: computed 128 against P19" 1 out "computed htx_nonagriculture = 128 (128 at the published precision) ≠ published P19 = 129"
+expect "validate confirms P9 = P10 + P11" 1 out "ok  workers_parts_sum"
+run validate --db "$idb"
+expect "validate needs --period" 2 err "missing --period"
+run help validate
+expect "help validate" 0 out "usage: coopstat validate"
 
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -14,6 +14,7 @@
 #include "csint.h"   /* views are internal */
 
 #include "tally.h"
+#include "dsspec.h"
 
 /* district (string), members (int64 with a null), rev (float64). */
 static int build(cs_engine *eng, size_t n, cs_dataset **out)
@@ -290,6 +291,59 @@ static void test_dataset_oom_sweep(void **state)
     assert_true(n > 10 && n < 2000);
 }
 
+/* Two datasets from specs: their fingerprints are equal (SAME) or not. */
+static void fingerprints(cs_engine *eng, const char *a, const char *b,
+                         int same)
+{
+    cs_dataset *x, *y;
+    char fx[CS_HASH_HEX], fy[CS_HASH_HEX];
+    assert_int_equal(spec_dataset(eng, a, &x), CS_OK);
+    assert_int_equal(spec_dataset(eng, b, &y), CS_OK);
+    assert_int_equal(cs_dataset_fingerprint(x, fx), CS_OK);
+    assert_int_equal(cs_dataset_fingerprint(y, fy), CS_OK);
+    assert_int_equal(strlen(fx), 64);
+    if (same)
+        assert_string_equal(fx, fy);
+    else
+        assert_string_not_equal(fx, fy);
+    cs_dataset_free(x);
+    cs_dataset_free(y);
+}
+
+static void test_dataset_fingerprint_follows_content(void **state)
+{
+    cs_engine *eng;
+    cs_dataset *ds, *t;
+    char f1[CS_HASH_HEX], f2[CS_HASH_HEX];
+    size_t rows[] = {0, 1, 2, 3, 4};
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    /* The SHA-256 of "abc", as published in FIPS 180-2. */
+    cs_sha256_hex("abc", 3, f1);
+    assert_string_equal(f1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb"
+                            "410ff61f20015ad");
+    fingerprints(eng, "a:i=1,2,3", "a:i=1,2,3", 1);
+    fingerprints(eng, "a:i=1,2,3", "a:i=1,2,4", 0);
+    fingerprints(eng, "a:i=1,2,3", "b:i=1,2,3", 0);      /* names count */
+    fingerprints(eng, "a:i=1,2,3", "a:f=1,2,3", 0);      /* so do types */
+    fingerprints(eng, "a:i=1,,3", "a:i=1,0,3", 0);       /* null is not 0 */
+    fingerprints(eng, "a:s=,x", "a:s=x,", 0);            /* order counts */
+    fingerprints(eng, "a:s=ab,c", "a:s=a,bc", 0);        /* no ambiguity */
+    fingerprints(eng, "a:f=0,nan", "a:f=-0,nan", 1);     /* -0 is 0 */
+    fingerprints(eng, "a:i=1;b:i=2", "a:i=1;b:i=2", 1);
+    fingerprints(eng, "a:i", "a:i", 1);                  /* empty */
+    fingerprints(eng, "a:i", "a:f", 0);
+    /* A view and its dense copy have the same fingerprint. */
+    assert_int_equal(build(eng, 5, &ds), CS_OK);
+    assert_int_equal(cs_dataset_take(ds, rows, 5, &t), CS_OK);
+    assert_int_equal(cs_dataset_fingerprint(ds, f1), CS_OK);
+    assert_int_equal(cs_dataset_fingerprint(t, f2), CS_OK);
+    assert_string_equal(f1, f2);
+    cs_dataset_free(t);
+    cs_dataset_free(ds);
+    cs_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_dataset_format_empty),
         cmocka_unit_test(test_dataset_views_share_columns),
         cmocka_unit_test(test_dataset_oom_sweep),
+        cmocka_unit_test(test_dataset_fingerprint_follows_content),
     };
     return cmocka_run_group_tests_name("dataset", tests, NULL, NULL);
 }
