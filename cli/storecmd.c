@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coopstat.h"
@@ -96,16 +97,76 @@ static int parse_mode(const char *s, cs_write_mode *m)
 }
 
 /* Reads PATH and writes it as TABLE on ST. */
+/* Progress of an import on a terminal: one line on stderr, redrawn at
+** most five times a second. */
+typedef struct meter {
+    double start, last; /* seconds: the phase's start, the last redraw */
+    const char *phase;
+    int shown;          /* a line is on the screen */
+} meter;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* N in a short human form: 1.2 GB, 340 MB; or 1,234,567 rows. */
+static void human_bytes(char *buf, size_t size, double n)
+{
+    if (n >= 1e9) snprintf(buf, size, "%.1f GB", n / 1e9);
+    else if (n >= 1e6) snprintf(buf, size, "%.0f MB", n / 1e6);
+    else snprintf(buf, size, "%.0f kB", n / 1e3);
+}
+
+static void on_progress(void *ud, const cs_progress *p)
+{
+    meter *m = ud;
+    double t = now_seconds(), rate, left;
+    char done[32], total[32], speed[32];
+    if (m->phase == NULL || strcmp(m->phase, p->phase) != 0) {
+        m->phase = p->phase;
+        m->start = t;
+        m->last = 0;
+    }
+    if (t - m->last < 0.2 || t - m->start < 0.05) return;
+    m->last = t;
+    rate = (double)p->done / (t - m->start);
+    left = rate > 0 ? (double)(p->total - p->done) / rate : 0;
+    if (strcmp(p->phase, "write") == 0) {
+        snprintf(done, sizeof done, "%llu", (unsigned long long)p->done);
+        snprintf(total, sizeof total, "%llu rows", (unsigned long long)p->total);
+        snprintf(speed, sizeof speed, "%.0f rows/s", rate);
+    } else {
+        human_bytes(done, sizeof done, (double)p->done);
+        human_bytes(total, sizeof total, (double)p->total);
+        human_bytes(speed, sizeof speed, rate);
+        strcat(speed, "/s");
+    }
+    fprintf(stderr, "\r\033[K%s: %s of %s, %s, %.0f s left",
+            strcmp(p->phase, "write") == 0 ? "writing" : "reading", done,
+            total, speed, left);
+    fflush(stderr);
+    m->shown = 1;
+}
+
 static int import_file(cs_engine *eng, cs_store *st, const char *path,
                        const char *table, cs_write_mode mode)
 {
     cs_dataset *ds;
     char what[512];
-    if (cs_csv_read(eng, path, NULL, &ds) != CS_OK) return fail(eng, "import");
+    meter m = {0, 0, NULL, 0};
+    int rc;
+    if (isatty(STDERR_FILENO)) cs_engine_set_progress(eng, on_progress, &m);
+    rc = cs_csv_read(eng, path, NULL, &ds);
+    if (rc == CS_OK) rc = cs_store_write(st, table, ds, mode);
+    cs_engine_set_progress(eng, NULL, NULL);
+    if (m.shown) fputs("\r\033[K", stderr);
     snprintf(what, sizeof what, "import %s", path);
-    if (cs_store_write(st, table, ds, mode) != CS_OK) {
-        cs_dataset_free(ds);
-        return fail(eng, what);
+    if (rc != CS_OK) {
+        if (ds) cs_dataset_free(ds);
+        return fail(eng, ds ? what : "import");
     }
     fprintf(stderr, "%s: %zu rows, %zu columns -> table '%s'\n", path,
             cs_dataset_nrows(ds), cs_dataset_ncols(ds), table);

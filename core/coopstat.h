@@ -72,6 +72,19 @@ const char *cs_errmsg(const cs_engine *eng);
 void cs_engine_interrupt(cs_engine *eng);
 void cs_engine_clear_interrupt(cs_engine *eng);
 
+/* Progress of long operations, for a host that shows it: PHASE names
+** the work ("read" a CSV file: bytes; "write" rows into the store:
+** rows), DONE of TOTAL units so far.  The callback is called every few
+** thousand rows from the thread doing the work; it must be quick, and
+** may call cs_engine_interrupt() to stop the work. */
+typedef struct cs_progress {
+    const char *phase;
+    uint64_t done, total;
+} cs_progress;
+typedef void (*cs_progress_fn)(void *ud, const cs_progress *p);
+/* Sets (FN NULL: removes) ENG's progress callback. */
+void cs_engine_set_progress(cs_engine *eng, cs_progress_fn fn, void *ud);
+
 /* Allocates through ENG's allocator; memory returned by the core as
 ** "new" strings is freed with cs_free(eng, p, size) or cs_free_str(). */
 void *cs_malloc(cs_engine *eng, size_t n);

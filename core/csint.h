@@ -35,9 +35,25 @@ struct cs_engine {
     cs_alloc_fn alloc;
     void *ud;
     volatile sig_atomic_t interrupted;
+    cs_progress_fn progress;    /* cs_engine_set_progress() */
+    void *progress_ud;
     char errmsg[512];
     cs__cache cache;            /* used by the default allocator only */
 };
+
+/* Tells the progress callback (if any) that PHASE has done DONE of
+** TOTAL units. */
+static inline void cs__progress(cs_engine *eng, const char *phase,
+                                uint64_t done, uint64_t total)
+{
+    if (eng->progress) {
+        cs_progress p;
+        p.phase = phase;
+        p.done = done;
+        p.total = total;
+        eng->progress(eng->progress_ud, &p);
+    }
+}
 
 /* ---- memory ---- */
 void *cs__alloc(cs_engine *eng, size_t n);

@@ -1188,6 +1188,8 @@ static int pass1(job *j)
             rc = cs__check_interrupt(r->eng);
             if (rc) return rc;
             release_read(r);
+            cs__progress(r->eng, "read", (uint64_t)(r->p - r->start),
+                         (uint64_t)(r->end - r->start));
         }
     }
     return CS_OK;
@@ -1222,6 +1224,8 @@ static int pass2(job *j)
             tick = 0;
             rc = cs__check_interrupt(r->eng);
             if (rc) return rc;
+            cs__progress(r->eng, "reread", (uint64_t)(r->p - r->start),
+                         (uint64_t)(r->end - r->start));
         }
     }
     return CS_OK;

@@ -161,6 +161,12 @@ void cs_engine_trim(cs_engine *eng)
 void cs_engine_interrupt(cs_engine *eng) { eng->interrupted = 1; }
 void cs_engine_clear_interrupt(cs_engine *eng) { eng->interrupted = 0; }
 
+void cs_engine_set_progress(cs_engine *eng, cs_progress_fn fn, void *ud)
+{
+    eng->progress = fn;
+    eng->progress_ud = ud;
+}
+
 void *cs__alloc(cs_engine *eng, size_t n)
 {
     if (n == 0) n = 1;

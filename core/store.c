@@ -1395,7 +1395,10 @@ static int insert_rows(cs_store *st, const char *table, const cs_dataset *ds)
         if (sqlite3_step(s) != SQLITE_DONE)
             rc = sql_error(st, "writing a row");
         sqlite3_reset(s);
-        if (!rc && (i & 4095) == 4095) rc = cs__check_interrupt(eng);
+        if (!rc && (i & 4095) == 4095) {
+            rc = cs__check_interrupt(eng);
+            cs__progress(eng, "write", i + 1, ds->nrows);
+        }
     }
     sqlite3_finalize(s);
     return rc;

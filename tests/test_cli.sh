@@ -275,5 +275,27 @@ expect "validate needs --period" 2 err "missing --period"
 run help validate
 expect "help validate" 0 out "usage: coopstat validate"
 
+# --- import progress on a terminal (script(1) gives it one) ---------------
+awk 'BEGIN { print "id,name,amount"; for (i = 1; i <= 600000; i++) printf "%d,org %d,%d\n", i, i % 977, i * 3 }' >"$tmp/big.csv"
+run import "$tmp/big.csv" --table big --db "$tmp/progress.db"
+if [ "$rc" -eq 0 ] && ! grep -q "rows/s" "$tmp/err"; then
+    ok "import is quiet when stderr is not a terminal"
+else
+    notok "import is quiet when stderr is not a terminal"
+fi
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$EXE' import '$tmp/big.csv' --table big2 --db '$tmp/progress.db'" \
+        "$tmp/typescript" >/dev/null 2>&1
+    if grep -q "writing: [0-9]* of 600000 rows, [0-9]* rows/s, [0-9]* s left" "$tmp/typescript" &&
+        grep -q "600000 rows, 3 columns -> table 'big2'" "$tmp/typescript"; then
+        ok "import shows rows, speed and time left on a terminal"
+    else
+        notok "import shows rows, speed and time left on a terminal"
+        tr '\r' '\n' <"$tmp/typescript" | head -5
+    fi
+else
+    notok "script(1) is needed to test progress on a terminal"
+fi
+
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
