@@ -57,6 +57,17 @@
 **   db:close().  params: a list of numbers, strings, booleans and
 **   cs.null, bound to ? (or ?N) in order, never spliced into the SQL.
 **
+**   ds:fingerprint() -> the SHA-256 (hex) of the content (column names,
+**   types, every value in row order); cs.sha256(s) -> the SHA-256 of S.
+**
+**   The parts written in Lua (bindings/lua/*.lua, compiled in and
+**   preloaded as coopstat.NAME): cs.indicator{...}, cs.run_indicators{...}
+**   (coopstat.indicators), cs.rule{...}, cs.parts_sum_to_total,
+**   cs.matches_published, cs.dims_sum_to_total, cs.validate
+**   (coopstat.rules), cs.report (coopstat.report); see
+**   docs/en/indicators.md.  cs._listdir, cs._exe_dir and cs._share_dir
+**   serve those parts and are not for scripts.
+**
 ** Values reach Lua as: int64 -> integer, float64 -> float, string ->
 ** string (UTF-8, NFC), bool -> boolean, date -> ISO string
 ** "YYYY-MM-DD", null -> nil.
