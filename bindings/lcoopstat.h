@@ -60,7 +60,7 @@
 **   ds:fingerprint() -> the SHA-256 (hex) of the content (column names,
 **   types, every value in row order); cs.sha256(s) -> the SHA-256 of S.
 **
-**   The parts written in Lua (bindings/lua/*.lua, compiled in and
+**   The parts written in Lua (bindings/lua/NAME.lua, compiled in and
 **   preloaded as coopstat.NAME): cs.indicator{...}, cs.run_indicators{...}
 **   (coopstat.indicators), cs.rule{...}, cs.parts_sum_to_total,
 **   cs.matches_published, cs.dims_sum_to_total, cs.validate
