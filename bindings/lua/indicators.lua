@@ -664,6 +664,7 @@ function M.run(opts)
   local defs = {}
   if opts.only then
     if type(opts.only) ~= "table" then error("cs.run_indicators: 'only' must be a list of ids", 2) end
+    local seen = {}
     for _, id in ipairs(opts.only) do
       local d = catalogue.by_id[id]
       if not d then
@@ -671,7 +672,8 @@ function M.run(opts)
         for _, x in ipairs(catalogue.list) do known[#known + 1] = x.id end
         error(("cs.run_indicators: no indicator '%s' (known: %s)"):format(tostring(id), table.concat(known, ", ")), 2)
       end
-      defs[#defs + 1] = d
+      if not seen[id] then defs[#defs + 1] = d end
+      seen[id] = true
     end
   else
     defs = M.list()
@@ -773,10 +775,14 @@ end
 -- Reading stored values
 ------------------------------------------------------------------------
 
+-- "a, b,c" -> {"a", "b", "c"} (spaces around names dropped).
 local function split(s)
   local out = {}
   if s == nil or s == "" then return out end
-  for x in s:gmatch("[^,]+") do out[#out + 1] = x end
+  for x in s:gmatch("[^,]+") do
+    x = x:match("^%s*(.-)%s*$")
+    if x ~= "" then out[#out + 1] = x end
+  end
   return out
 end
 
