@@ -158,10 +158,82 @@ end
 local FIELDS = { id = true, title_vi = true, title_en = true, unit = true, measure = true,
   period = true, dims = true, inputs = true, notes = true, compute = true }
 
--- The catalogue: definitions in the order they were made; by id.
-local catalogue = { list = {}, by_id = {} }
--- While a catalogue file loads, where its definitions come from.
-local loading_file = nil
+-- A registry of named definitions (the indicator catalogue here, the
+-- rules in coopstat.rules): in the order they were made, and by id.  A
+-- second definition of an id replaces the first (a script's variant of
+-- a catalogue formula), except within the catalogue's own files, where it
+-- is an error naming both.
+local Registry = {}
+Registry.__index = Registry
+
+function M.registry(what, subdir)
+  return setmetatable({ what = what, subdir = subdir, list = {}, by_id = {},
+    loading = nil, loaded_default = false }, Registry)
+end
+
+-- Adds ENTRY (a table with id); LEVEL is the error level of the caller.
+function Registry:add(entry, level)
+  entry.file = self.loading
+  local old = self.by_id[entry.id]
+  if old then
+    if self.loading and old.file and old.file ~= self.loading then
+      error(("%s '%s': defined twice, in %s and %s"):format(self.what, entry.id, old.file,
+        self.loading), level + 1)
+    end
+    for i, x in ipairs(self.list) do if x == old then self.list[i] = entry end end
+  else
+    self.list[#self.list + 1] = entry
+  end
+  self.by_id[entry.id] = entry
+  return entry
+end
+
+function Registry:entries()
+  local out = {}
+  for i, x in ipairs(self.list) do out[i] = x end
+  return out
+end
+
+-- Loads every DIR/*.lua file (in name order) as a catalogue file.
+function Registry:load_dir(dir)
+  local names, err = cs._listdir(dir)
+  if not names then error(err, 0) end
+  for _, name in ipairs(names) do
+    if name:match("%.lua$") then
+      local path = dir .. "/" .. name
+      local chunk, msg = loadfile(path, "t")
+      if not chunk then error(msg, 0) end
+      self.loading = path
+      local ok, e = pcall(chunk)
+      self.loading = nil
+      if not ok then error(e, 0) end
+    end
+  end
+end
+
+-- Loads the shipped files (scripts/SUBDIR) once; what a script defined
+-- before stays, and takes precedence.
+function Registry:load_default()
+  if self.loaded_default then return end
+  local dir = M.scripts_dir()
+  if not dir then
+    error(("cannot find scripts/%s; set COOPSTAT_SCRIPTS to the scripts directory"):format(self.subdir), 0)
+  end
+  self.loaded_default = true
+  local own = self.list
+  self.list, self.by_id = {}, {}
+  self:load_dir(dir .. "/" .. self.subdir)
+  for _, x in ipairs(own) do
+    if self.by_id[x.id] then
+      for i, c in ipairs(self.list) do if c.id == x.id then self.list[i] = x end end
+    else
+      self.list[#self.list + 1] = x
+    end
+    self.by_id[x.id] = x
+  end
+end
+
+local catalogue = M.registry("cs.indicator", "indicators")
 
 -- Checks and registers a definition; returns it.  A second definition of
 -- an id replaces the first (a script's variant of a catalogue formula),
@@ -199,7 +271,6 @@ function M.indicator(t)
     id = id, title_vi = t.title_vi or id, title_en = t.title_en or id, unit = unit,
     measure = t.measure, period = period, dims = check_list(t.dims, "dims", id),
     inputs = check_list(t.inputs, "inputs", id), notes = t.notes, compute = t.compute,
-    file = loading_file,
   }
   for _, d in ipairs(def.dims) do
     if d == "value" or d == "n" then
@@ -208,19 +279,7 @@ function M.indicator(t)
   end
   def.source = definition_text(def)
   def.hash = cs.sha256(def.source)
-  local old = catalogue.by_id[id]
-  if old then
-    if loading_file and old.file then
-      error(("cs.indicator '%s': defined twice, in %s and %s"):format(id, old.file, loading_file), 2)
-    end
-    for i, d in ipairs(catalogue.list) do
-      if d == old then catalogue.list[i] = def end
-    end
-  else
-    catalogue.list[#catalogue.list + 1] = def
-  end
-  catalogue.by_id[id] = def
-  return def
+  return catalogue:add(def, 2)
 end
 
 -- The first directory of CANDIDATES holding PROBE (a file, or a
@@ -267,57 +326,13 @@ function M.data_dir()
   return find_dir(c, "organizations.csv")
 end
 
--- Loads every DIR/*.lua file (in name order) as a catalogue file.
-function M.load_dir(dir)
-  local names, err = cs._listdir(dir)
-  if not names then error(err, 2) end
-  local n = 0
-  for _, name in ipairs(names) do
-    if name:match("%.lua$") then
-      local path = dir .. "/" .. name
-      local chunk, msg = loadfile(path, "t")
-      if not chunk then error(msg, 0) end
-      loading_file = path
-      local ok, e = pcall(chunk)
-      loading_file = nil
-      if not ok then error(e, 0) end
-      n = n + 1
-    end
-  end
-  return n
-end
+function M.load_dir(dir) return catalogue:load_dir(dir) end
 
-local loaded_default = false
 -- Loads the shipped catalogue once (unless it was loaded already).
-function M.load_default()
-  if loaded_default then return end
-  local dir = M.scripts_dir()
-  if not dir then
-    error("cannot find the indicator catalogue (scripts/indicators); set COOPSTAT_SCRIPTS to the scripts directory", 0)
-  end
-  loaded_default = true
-  -- The script's own definitions made before take precedence.
-  local own = catalogue
-  catalogue = { list = {}, by_id = {} }
-  M.load_dir(dir .. "/indicators")
-  for _, d in ipairs(own.list) do
-    if catalogue.by_id[d.id] then
-      for i, c in ipairs(catalogue.list) do
-        if c.id == d.id then catalogue.list[i] = d end
-      end
-    else
-      catalogue.list[#catalogue.list + 1] = d
-    end
-    catalogue.by_id[d.id] = d
-  end
-end
+function M.load_default() return catalogue:load_default() end
 
 -- The definitions, in catalogue order.
-function M.list()
-  local out = {}
-  for i, d in ipairs(catalogue.list) do out[i] = d end
-  return out
-end
+function M.list() return catalogue:entries() end
 
 function M.get(id) return catalogue.by_id[id] end
 

@@ -21,8 +21,7 @@ local ind = require("coopstat.indicators")
 
 local M = {}
 
-local catalogue = { list = {}, by_id = {} }
-local loading_file = nil
+local catalogue = ind.registry("cs.rule", "rules")
 
 function M.rule(t)
   if type(t) ~= "table" then error("cs.rule: expects a table {id = ..., check = ...}", 2) end
@@ -42,59 +41,13 @@ function M.rule(t)
   if type(tol) ~= "number" or tol < 0 or tol ~= tol then
     error(("cs.rule '%s': 'tolerance' must be a number >= 0"):format(id), 2)
   end
-  local r = { id = id, title = t.title or id, check = t.check, tolerance = tol, notes = t.notes,
-    file = loading_file }
-  local old = catalogue.by_id[id]
-  if old then
-    if loading_file and old.file then
-      error(("cs.rule '%s': defined twice, in %s and %s"):format(id, old.file, loading_file), 2)
-    end
-    for i, x in ipairs(catalogue.list) do if x == old then catalogue.list[i] = r end end
-  else
-    catalogue.list[#catalogue.list + 1] = r
-  end
-  catalogue.by_id[id] = r
-  return r
+  return catalogue:add({ id = id, title = t.title or id, check = t.check, tolerance = tol,
+    notes = t.notes }, 2)
 end
 
-function M.list()
-  local out = {}
-  for i, r in ipairs(catalogue.list) do out[i] = r end
-  return out
-end
-
-function M.load_dir(dir)
-  local names, err = cs._listdir(dir)
-  if not names then error(err, 0) end
-  for _, name in ipairs(names) do
-    if name:match("%.lua$") then
-      local path = dir .. "/" .. name
-      local chunk, msg = loadfile(path, "t")
-      if not chunk then error(msg, 0) end
-      loading_file = path
-      local ok, e = pcall(chunk)
-      loading_file = nil
-      if not ok then error(e, 0) end
-    end
-  end
-end
-
-local loaded_default = false
-function M.load_default()
-  if loaded_default then return end
-  local dir = ind.scripts_dir()
-  if not dir then
-    error("cannot find the rules (scripts/rules); set COOPSTAT_SCRIPTS to the scripts directory", 0)
-  end
-  loaded_default = true
-  local own = catalogue
-  catalogue = { list = {}, by_id = {} }
-  M.load_dir(dir .. "/rules")
-  for _, r in ipairs(own.list) do
-    if not catalogue.by_id[r.id] then catalogue.list[#catalogue.list + 1] = r end
-    catalogue.by_id[r.id] = r
-  end
-end
+function M.list() return catalogue:entries() end
+function M.load_dir(dir) return catalogue:load_dir(dir) end
+function M.load_default() return catalogue:load_default() end
 
 ------------------------------------------------------------------------
 -- Formatting

@@ -246,6 +246,28 @@ section("validation on the sample data: exactly the article's contradictions and
   db2:close()
 end)
 
+section("catalogue files: a duplicate id names both files, a syntax error its line", function()
+  local dir = base .. "-cat"
+  os.execute("mkdir -p '" .. dir .. "'")
+  local function write(name, text)
+    local f = assert(io.open(dir .. "/" .. name, "w"))
+    f:write(text)
+    f:close()
+  end
+  local def = [[require("coopstat").indicator{ id = "dup_x", unit = "people", measure = "stock",
+    compute = function() return 1 end }
+]]
+  write("a.lua", def)
+  write("b.lua", def)
+  raises({ "defined twice", "a.lua", "b.lua" }, ind.load_dir, dir)
+  os.remove(dir .. "/b.lua")
+  write("c.lua", "require('coopstat').indicator{ id = \n")
+  raises("c.lua:2:", ind.load_dir, dir)
+  os.remove(dir .. "/a.lua")
+  os.remove(dir .. "/c.lua")
+  os.remove(dir)
+end)
+
 section("rule definitions are checked", function()
   raises("'check' must be a check", cs.rule, { id = "r1", check = 3 })
   raises("tolerance' must be a number >= 0", cs.rule, { id = "r1", check = print, tolerance = -1 })
