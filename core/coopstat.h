@@ -93,6 +93,52 @@ void cs_free(cs_engine *eng, void *p, size_t n);
 void cs_free_str(cs_engine *eng, char *s);
 
 /* ------------------------------------------------------------------ */
+/* Reporting periods: 2023, 2023H1, 2023Q3, 2023-07 (years 1..9999)   */
+/* ------------------------------------------------------------------ */
+typedef enum cs_period_type {
+    CS_PERIOD_YEAR = 1,
+    CS_PERIOD_HALF,
+    CS_PERIOD_QUARTER,
+    CS_PERIOD_MONTH
+} cs_period_type;
+
+typedef struct cs_period {
+    cs_period_type type;
+    int32_t year;
+    int32_t index; /* within the year, from 1: half 1-2, quarter 1-4, month 1-12; 1 for a year */
+} cs_period;
+
+/* "year", "half", "quarter", "month"; NULL for a bad type.  The reverse
+** returns 0 for a name that is not one. */
+const char *cs_period_type_name(cs_period_type t);
+cs_period_type cs_period_type_from_name(const char *name);
+/* Parses S[0..LEN): "2023", "2023H1", "2023Q3", "2023-07" (H and Q in
+** either case).  Errors: CS_EPARSE (anything else, 2023H3, 2023-13). */
+int cs_period_parse(const char *s, size_t len, cs_period *out);
+/* Writes P's canonical text into BUF (16 bytes are enough).  Errors:
+** CS_EINVAL (not a period, BUF too small). */
+int cs_period_format(cs_period p, char *buf, size_t size);
+/* Nonzero when P is a period (type, year 1..9999 and index in range). */
+int cs_period_is_valid(cs_period p);
+/* P moved by N periods of its own type (2023H2 + 1 = 2024H1).  Errors:
+** CS_EINVAL (P invalid), CS_EOVERFLOW (beyond years 1..9999). */
+int cs_period_add(cs_period p, int64_t n, cs_period *out);
+/* *N = A - B in periods of their type.  Errors: CS_EINVAL (invalid, or
+** types differ). */
+int cs_period_diff(cs_period a, cs_period b, int64_t *n);
+/* The period of type TO that contains P (a half to its year, a month to
+** its quarter).  Errors: CS_EINVAL (TO is finer than P's type). */
+int cs_period_convert(cs_period p, cs_period_type to, cs_period *out);
+/* Orders by end, then the shorter first: 2023H1 < 2023H2 < 2023. */
+int cs_period_cmp(cs_period a, cs_period b);
+/* Years from FROM's end to TO's end, in months / 12: 2023H1 to 2025 is
+** 2.5 (negative when TO ends first). */
+double cs_period_years_between(cs_period from, cs_period to);
+/* The first and last day of P (days since 1970-01-01). */
+int32_t cs_period_first_day(cs_period p);
+int32_t cs_period_last_day(cs_period p);
+
+/* ------------------------------------------------------------------ */
 /* Digests (SHA-256, lowercase hex)                                   */
 /* ------------------------------------------------------------------ */
 #define CS_HASH_HEX 65 /* 64 hex digits and the NUL */
