@@ -139,6 +139,35 @@ int32_t cs_period_first_day(cs_period p);
 int32_t cs_period_last_day(cs_period p);
 
 /* ------------------------------------------------------------------ */
+/* Targets and projections                                            */
+/* ------------------------------------------------------------------ */
+/* The compound rate per year that takes BASE to TARGET in YEARS:
+** (TARGET / BASE)^(1 / YEARS) - 1.  Errors: CS_EINVAL (BASE <= 0,
+** TARGET < 0, YEARS <= 0, or a value not finite). */
+int cs_required_rate(double base, double target, double years, double *rate);
+
+/* A least-squares fit y = intercept + slope * x (log-linear: ln y = ...,
+** over the points with y > 0).  N counts the points used; SE_SLOPE is
+** the standard error of the slope (NaN with 2 points); R2 the share of
+** variance explained.  For a log-linear fit with x in years, RATE = e^slope
+** - 1 is the growth per year and SE_RATE its standard error (delta
+** method). */
+typedef struct cs_fit {
+    double slope, intercept, se_slope, r2, rate, se_rate;
+    size_t n;
+} cs_fit;
+/* Points whose x or y is not finite are skipped.  Errors: CS_EINVAL
+** (fewer than 2 points, or every x the same). */
+int cs_fit_linear(const double *x, const double *y, size_t n, cs_fit *out);
+int cs_fit_loglinear(const double *x, const double *y, size_t n, cs_fit *out);
+
+/* Shares the integer TOTAL (0 <= TOTAL <= 9e15) out in proportion to
+** WEIGHTS[0..N) (finite, >= 0, not all 0) into OUT[0..N), by largest
+** remainder: OUT sums exactly to TOTAL and each part is its quota
+** rounded down or up.  Errors: CS_EINVAL. */
+int cs_apportion(int64_t total, const double *weights, size_t n, int64_t *out);
+
+/* ------------------------------------------------------------------ */
 /* Digests (SHA-256, lowercase hex)                                   */
 /* ------------------------------------------------------------------ */
 #define CS_HASH_HEX 65 /* 64 hex digits and the NUL */

@@ -838,6 +838,120 @@ if UNITS ~= copy then
   fh:close()
 end
 
+-- Half-yearly history 2020H1-2023H1 (on the 2023 units, after the 2020
+-- mergers): organisations operating, members, workers and reported
+-- revenue by district and kind.  The 2023H1 rows are the aggregates of
+-- the register and reports above; earlier half-years are drawn backwards
+-- with a growth rate per district (members between 1% and 9% a year),
+-- entries and exits of organisations, the harvest season (second halves
+-- earn more) and the COVID-19 waves of 2020H1 and 2021H2.  Drawn after
+-- everything else, so the other files do not depend on it.
+local HIST = { "2020H1", "2020H2", "2021H1", "2021H2", "2022H1", "2022H2", "2023H1" }
+local SHOCK = { ["2020H1"] = 0.88, ["2021H2"] = 0.84 } -- revenue, against trend
+local base, dlist = {}, {}
+for _, o in ipairs(ORGS) do
+  if o.status == "active" then
+    local d = o.commune.district
+    if not base[d.code] then
+      base[d.code] = { name = d.name, code = d.code }
+      dlist[#dlist + 1] = base[d.code]
+    end
+    local b = base[d.code][o.kind] or { orgs = 0, members = 0, workers = 0, revenue = 0 }
+    base[d.code][o.kind] = b
+    b.orgs = b.orgs + 1
+    b.members = b.members + o.members
+    b.workers = b.workers + o.regular + o.seasonal
+    if o.report and o.report.revenue then b.revenue = b.revenue + o.report.revenue end
+  end
+end
+table.sort(dlist, function(a, b) return a.code < b.code end)
+-- (1 + r)^(1/2) for a yearly rate r, by Newton's method on + - * / only.
+local function sqrt1(x)
+  local y = 1 + (x - 1) / 2
+  for _ = 1, 6 do y = (y + x / y) / 2 end
+  return y
+end
+local hrows = {}
+local hist_rows = {}
+for _, d in ipairs(dlist) do
+  -- District rates per year: members, workers, organisations, revenue.
+  local g_mem = 0.01 + 0.08 * uniform()
+  local g_work = g_mem * (0.6 + 0.6 * uniform())
+  local g_rev = 0.03 + 0.08 * uniform()
+  for _, kind in ipairs({ "HTX", "QTDND", "THT" }) do
+    local b = d[kind]
+    if b then
+      local cur = { orgs = b.orgs, members = b.members, workers = b.workers, revenue = b.revenue }
+      local series = {}
+      for h = #HIST, 1, -1 do
+        local p = HIST[h]
+        series[h] = { p, d.name, kind, cur.orgs, cur.members, cur.workers, cur.revenue }
+        if h > 1 then
+          local prev = {}
+          if kind == "QTDND" then
+            prev.orgs = cur.orgs -- credit funds neither open nor close here
+          else
+            -- Entries and exits over the half-year: net growth near the
+            -- members' rate, with churn of a few percent.
+            local n = cur.orgs
+            local entries = math.floor(n * (0.02 + g_mem / 2) * (0.5 + uniform()) + 0.5)
+            local exits = math.floor(n * 0.02 * (0.5 + uniform()) + 0.5)
+            prev.orgs = math.max(1, n - entries + exits)
+          end
+          local step_m = sqrt1(1 + g_mem) * (1 + 0.01 * normal())
+          prev.members = math.floor(cur.members / step_m + 0.5)
+          prev.workers = math.floor(cur.workers / (sqrt1(1 + g_work) * (1 + 0.015 * normal())) + 0.5)
+          -- Revenue: trend, season (H2 = 1.18 x H1), shocks.
+          local season = p:sub(-1) == "1" and 1.18 or 1 / 1.18
+          local shock = (SHOCK[HIST[h - 1]] or 1) / (SHOCK[p] or 1)
+          local r = cur.revenue / sqrt1(1 + g_rev) * season * shock * (1 + 0.02 * normal())
+          prev.revenue = math.floor(r / 1000000 + 0.5) * 1000000
+          cur = prev
+        end
+      end
+      for _, r in ipairs(series) do hist_rows[#hist_rows + 1] = r end
+    end
+  end
+end
+-- By period, then district (code order) and kind.
+local pos = {}
+for i, p in ipairs(HIST) do pos[p] = i end
+local dpos = {}
+for i, d in ipairs(dlist) do dpos[d.name] = i end
+table.sort(hist_rows, function(a, b)
+  if a[1] ~= b[1] then return pos[a[1]] < pos[b[1]] end
+  if a[2] ~= b[2] then return dpos[a[2]] < dpos[b[2]] end
+  return a[3] < b[3]
+end)
+for _, r in ipairs(hist_rows) do hrows[#hrows + 1] = r end
+write_csv("history.csv", { "period", "district", "kind", "orgs", "members", "workers",
+  "revenue_vnd" }, hrows)
+
+-- Illustrative 2025 targets (the article publishes none): members of the
+-- organisations operating and HTX operating, per 2023 district and for
+-- the province (empty district), rounded to tens of members.  They are
+-- set at 2023H1 x (1 + r)^2.5 with r drawn per district, 4% to 10% a year
+-- for members, so that some districts are on track and some are not.
+local trows, tot_m, tot_h = {}, 0, 0
+local BASIS = "illustrative: not a published target (Resolution 06-NQ/TU sets none in the source)"
+for _, d in ipairs(dlist) do
+  local m, h = 0, 0
+  for _, kind in ipairs({ "HTX", "QTDND", "THT" }) do
+    if d[kind] then m = m + d[kind].members end
+  end
+  h = d.HTX and d.HTX.orgs or 0
+  local r = 0.04 + 0.06 * uniform()
+  local f = (1 + r) * (1 + r) * sqrt1(1 + r)
+  local tm = math.floor(m * f / 10 + 0.5) * 10
+  local th = math.floor(h * (1 + 0.02 + 0.04 * uniform()) * 1.0 + 0.5) + 2
+  tot_m, tot_h = tot_m + tm, tot_h + th
+  trows[#trows + 1] = { "members", d.name, "2025", tm, BASIS, "" }
+  trows[#trows + 1] = { "htx_operating", d.name, "2025", th, BASIS, "" }
+end
+table.insert(trows, 1, { "members", "", "2025", tot_m, BASIS, "province: the sum of the districts" })
+table.insert(trows, 2, { "htx_operating", "", "2025", tot_h, BASIS, "province: the sum of the districts" })
+write_csv("targets_2025.csv", { "indicator_id", "district", "period", "target", "basis", "note" }, trows)
+
 -- A summary on stderr (stdout stays quiet for make).
 local function sum_active(fld)
   local s = 0
