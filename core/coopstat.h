@@ -553,6 +553,15 @@ int cs_dataset_join(const cs_dataset *left, const cs_dataset *right,
                     const char *const *lkeys, const char *const *rkeys,
                     size_t nkeys, cs_join_how how, const char *suffix,
                     cs_dataset **out);
+/* The same, matching string keys by their Vietnamese name keys
+** (cs_text_name_key: "Huyện Lạc Thuỷ" matches "Lạc Thủy"); the key
+** columns of both sides stay in the result as they were written.  Up to
+** 8 string keys.  Errors: as cs_dataset_join; CS_ETYPE for a key that is
+** not a string. */
+int cs_dataset_join_names(const cs_dataset *left, const cs_dataset *right,
+                          const char *const *lkeys, const char *const *rkeys,
+                          size_t nkeys, cs_join_how how, const char *suffix,
+                          cs_dataset **out);
 
 /* ------------------------------------------------------------------ */
 /* Text                                                               */
@@ -564,6 +573,18 @@ size_t cs_utf8_width(const char *s, size_t len);
 ** between A and B, for "did you mean" hints; (size_t)-1 when either is
 ** longer than 64 bytes. */
 size_t cs_text_distance(const char *a, const char *b);
+
+/* A key for matching Vietnamese place names from different sources:
+** case-folded, the tone of each word moved to its end as a digit
+** (so "Hoà" and "Hòa" give "hoa1", "Thuỷ" and "Thủy" "thuy4"), Ð and Đ
+** as đ, punctuation and extra spaces dropped, and the type words at the
+** start ("Xã", "Huyện", "Phường", "Thị trấn", "Thành phố", "Tỉnh"...)
+** left out: "Thị trấn Vụ Bản" and "TT. Vụ Bản" both give "vu5 ban3".
+** LOOSE also drops every mark (for sources written without them): "vu
+** ban".  On CS_OK *OUT is a new string (free with cs_free_str) of
+** *OUTLEN bytes.  Errors: CS_EENCODING (invalid UTF-8), CS_ENOMEM. */
+int cs_text_name_key(cs_engine *eng, const char *s, size_t len, int loose,
+                     char **out, size_t *outlen);
 /* Returns 1 when S[0..LEN) is valid UTF-8 (no overlongs, surrogates or
 ** values beyond U+10FFFF); else 0 and *BAD_OFFSET = first bad byte. */
 int cs_utf8_valid(const char *s, size_t len, size_t *bad_offset);

@@ -36,7 +36,7 @@ enum {
     OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
     OP_CONCAT, OP_AND, OP_OR, OP_ISNULL, OP_NOTNULL, OP_IN, OP_NOTIN,
     OP_ABS, OP_ROUND, OP_FLOOR, OP_CEIL, OP_COALESCE, OP_IF,
-    OP_YEAR, OP_MONTH, OP_DAY, OP_LOWER, OP_UPPER, OP_LEN
+    OP_YEAR, OP_MONTH, OP_DAY, OP_LOWER, OP_UPPER, OP_LEN, OP_NAME_KEY
 };
 
 typedef struct node {
@@ -574,6 +574,7 @@ static const struct fn {
     {"year", OP_YEAR, 1, 1},       {"month", OP_MONTH, 1, 1},
     {"day", OP_DAY, 1, 1},         {"lower", OP_LOWER, 1, 1},
     {"upper", OP_UPPER, 1, 1},     {"len", OP_LEN, 1, 1},
+    {"name_key", OP_NAME_KEY, 1, 1},
     {"date", -1, 1, 1},
 };
 
@@ -638,7 +639,7 @@ static int mk_call(parser *p, const struct fn *f, int *args, int nargs,
             return fail(p, at, CS_ETYPE, "cannot apply '%s' to %s", nm,
                         tname(t0));
         return add_node(p, f->op, CS_TYPE_I64, at, nm, args[0], -1, -1);
-    case OP_LOWER: case OP_UPPER: case OP_LEN:
+    case OP_LOWER: case OP_UPPER: case OP_LEN: case OP_NAME_KEY:
         if (t0 != CS_TYPE_STR)
             return fail(p, at, CS_ETYPE, "cannot apply '%s' to %s", nm,
                         tname(t0));
@@ -1154,7 +1155,7 @@ static int run_open(run *r, const cs_expr *e, const cs_dataset *ds)
                 }
             s->dict = nd->sdict;
             break;
-        case OP_LOWER: case OP_UPPER: case OP_CONCAT: {
+        case OP_LOWER: case OP_UPPER: case OP_CONCAT: case OP_NAME_KEY: {
             int rc = cs__dict_new(r->eng, &s->own);
             if (rc) return rc;
             s->dict = s->own;
@@ -1767,7 +1768,14 @@ static int map_fill(run *r, const node *nd, slot *s, int arm, const slot *x,
     int rc;
     str = cs__dict_str(x->dict, c, &len);
     r->t1.len = 0;
-    if (nd->op != OP_LOWER && nd->op != OP_UPPER) {
+    if (nd->op == OP_NAME_KEY) {
+        char *key;
+        size_t klen;
+        if ((rc = cs_text_name_key(r->eng, str, len, 0, &key, &klen))) return rc;
+        /* A key is NFC: its words are recomposed, its tones ASCII. */
+        rc = cs__dict_intern(s->own, key, klen, &m[c]);
+        cs_free_str(r->eng, key);
+    } else if (nd->op != OP_LOWER && nd->op != OP_UPPER) {
         rc = cs__dict_intern(s->own, str, len, &m[c]);
     } else if (cs__is_ascii(str, len)) {
         if ((rc = cs__buf_add(&r->t1, str, len))) return rc;
@@ -2019,7 +2027,7 @@ static int funcs(run *r, const node *nd, slot *s, const slot *a, size_t n)
             OI64(s)[i] = s->itab[c];
         }
         break;
-    default: /* lower, upper */
+    default: /* lower, upper, name_key */
         if ((rc = map_room(r, s, 0, a))) return rc;
         for (i = 0; i < n; i++) {
             OU32(s)[i] = 0;

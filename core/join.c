@@ -11,6 +11,7 @@
 #include "csint.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NONE UINT32_MAX
@@ -692,5 +693,49 @@ done:
     for (k = 0; k < nkeys; k++)
         if (ks) cs__free(eng, ks[k].map, ks[k].nmap * sizeof *ks[k].map);
     cs__free(eng, ks, nkeys * sizeof *ks);
+    return rc;
+}
+
+/* Joins on the name keys of the key columns (cs_text_name_key): each
+** side gets its keys as hidden columns, the join runs on those, and they
+** are dropped from the result. */
+int cs_dataset_join_names(const cs_dataset *left, const cs_dataset *right,
+                          const char *const *lkeys, const char *const *rkeys,
+                          size_t nkeys, cs_join_how how, const char *suffix,
+                          cs_dataset **out)
+{
+    enum { MAXKEYS = 8 };
+    cs_engine *eng = left->eng;
+    char lexpr[MAXKEYS][160], rexpr[MAXKEYS][160], tmp[MAXKEYS][32];
+    const char *le[MAXKEYS], *re[MAXKEYS], *tk[MAXKEYS];
+    cs_dataset *l2 = NULL, *r2 = NULL, *j = NULL;
+    size_t k;
+    int rc;
+    *out = NULL;
+    if (nkeys == 0 || nkeys > MAXKEYS)
+        return cs__error(eng, CS_EINVAL, "a join by name takes 1 to %d keys", MAXKEYS);
+    if (!rkeys) rkeys = lkeys;
+    for (k = 0; k < nkeys; k++) {
+        const char *ln = lkeys[k], *rn = rkeys[k];
+        if (strchr(ln, '`') || strchr(rn, '`') || strlen(ln) > 100 || strlen(rn) > 100)
+            return cs__error(eng, CS_EINVAL, "a join by name needs plain key names "
+                             "(no backquote, at most 100 bytes): '%s'", strchr(ln, '`') ? ln : rn);
+        snprintf(tmp[k], sizeof tmp[k], "__name_key_%zu", k + 1);
+        if (cs_dataset_find(left, tmp[k]) >= 0 || cs_dataset_find(right, tmp[k]) >= 0)
+            return cs__error(eng, CS_EEXIST, "a join by name uses the column name '%s', "
+                             "which is taken", tmp[k]);
+        snprintf(lexpr[k], sizeof lexpr[k], "name_key(`%s`) as %s", ln, tmp[k]);
+        snprintf(rexpr[k], sizeof rexpr[k], "name_key(`%s`) as %s", rn, tmp[k]);
+        le[k] = lexpr[k];
+        re[k] = rexpr[k];
+        tk[k] = tmp[k];
+    }
+    rc = cs_dataset_mutate(left, le, nkeys, &l2);
+    if (!rc) rc = cs_dataset_mutate(right, re, nkeys, &r2);
+    if (!rc) rc = cs_dataset_join(l2, r2, tk, tk, nkeys, how, suffix, &j);
+    if (!rc) rc = cs_dataset_drop(j, tk, nkeys, out);
+    cs_dataset_free(l2);
+    cs_dataset_free(r2);
+    cs_dataset_free(j);
     return rc;
 }

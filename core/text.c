@@ -156,3 +156,145 @@ size_t cs_text_distance(const char *a, const char *b)
     }
     return row[lb];
 }
+
+/* ------------------------------------------------------------------ */
+/* Vietnamese name keys                                               */
+/* ------------------------------------------------------------------ */
+
+/* The tone marks of Vietnamese (on the syllable, not the vowel's
+** quality): huyền, sắc, ngã, hỏi, nặng; 0 for any other code point. */
+static int tone_of(int32_t cp)
+{
+    switch (cp) {
+    case 0x0300: case 0x0340: return 1; /* grave: huyền */
+    case 0x0301: case 0x0341: return 2; /* acute: sắc */
+    case 0x0303: return 3;              /* tilde: ngã */
+    case 0x0309: return 4;              /* hook above: hỏi */
+    case 0x0323: return 5;              /* dot below: nặng */
+    default: return 0;
+    }
+}
+
+static int is_mark(int32_t cp)
+{
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    return p->category == UTF8PROC_CATEGORY_MN || p->category == UTF8PROC_CATEGORY_MC;
+}
+
+static int is_word_cp(int32_t cp)
+{
+    const utf8proc_property_t *p = utf8proc_get_property(cp);
+    return (p->category >= UTF8PROC_CATEGORY_LU && p->category <= UTF8PROC_CATEGORY_LO) ||
+           p->category == UTF8PROC_CATEGORY_ND || is_mark(cp);
+}
+
+/* Words that say what kind of unit a name is, as keys (so that they
+** match however they are written); dropped at the start of a name. */
+static const char *const type_words[][2] = {
+    {"thanh1 phô2", "thanh pho"}, {"thi5 trân2", "thi tran"},
+    {"thi5 xa3", "thi xa"},       {"tinh4", "tinh"},
+    {"huyên5", "huyen"},          {"quân5", "quan"},
+    {"phương1", "phuong"},        {"xa3", "xa"},
+    {"tp", "tp"},                 {"tx", "tx"},
+    {"tt", "tt"},
+};
+
+int cs_text_name_key(cs_engine *eng, const char *s, size_t len, int loose,
+                     char **out, size_t *outlen)
+{
+    const utf8proc_option_t dec = UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD;
+    utf8proc_int32_t *cps = NULL;
+    utf8proc_ssize_t n, cap = (utf8proc_ssize_t)len + 16, i;
+    cs_buf key, word;
+    size_t cpbytes = 0, k, start;
+    int rc = CS_OK, tone = 0, again = 1;
+
+    *out = NULL;
+    *outlen = 0;
+    if (len > (size_t)(PTRDIFF_MAX / 16))
+        return cs__error(eng, CS_EOVERFLOW, "name too long");
+    cs__buf_init(&key, eng);
+    cs__buf_init(&word, eng);
+    while (again) {
+        if (!cs__mul_ok((size_t)cap, sizeof *cps, &cpbytes))
+            return cs__error(eng, CS_EOVERFLOW, "name too long");
+        cps = cs__alloc(eng, cpbytes);
+        if (!cps) return cs__oom(eng);
+        n = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, cps,
+                               cap, dec);
+        if (n < 0) {
+            cs__free(eng, cps, cpbytes);
+            return cs__error(eng, CS_EENCODING, "invalid UTF-8 in a name: %s",
+                             utf8proc_errmsg(n));
+        }
+        again = n > cap;
+        if (again) {
+            cs__free(eng, cps, cpbytes);
+            cap = n;
+        }
+    }
+    /* Word by word: letters (with their quality marks: ^, breve, horn)
+    ** recomposed, the tone as a digit at the word's end. */
+    for (i = 0; i <= n && !rc; i++) {
+        int32_t cp = i < n ? cps[i] : ' ';
+        if (cp == 0x00F0 || cp == 0x0110) cp = 0x0111; /* Ð (eth) and Đ: đ */
+        if (i < n && is_word_cp(cp)) {
+            int t = tone_of(cp);
+            utf8proc_uint8_t enc[4];
+            utf8proc_ssize_t m;
+            if (t) {
+                tone = t;
+                continue;
+            }
+            if (loose && is_mark(cp)) continue;
+            if (loose && cp == 0x0111) cp = 'd';
+            m = utf8proc_encode_char(cp, enc);
+            rc = cs__buf_add(&word, (const char *)enc, (size_t)m);
+            continue;
+        }
+        if (word.len == 0) continue;
+        /* The word ends: recompose it, then its tone. */
+        {
+            cs_buf nfc;
+            cs__buf_init(&nfc, eng);
+            rc = cs__nfc(eng, word.p, word.len, &nfc);
+            if (!rc && key.len) rc = cs__buf_add(&key, " ", 1);
+            if (!rc) rc = cs__buf_add(&key, nfc.p, nfc.len);
+            if (!rc && tone && !loose) {
+                char d = (char)('0' + tone);
+                rc = cs__buf_add(&key, &d, 1);
+            }
+            cs__buf_free(&nfc);
+        }
+        word.len = 0;
+        tone = 0;
+    }
+    cs__free(eng, cps, cpbytes);
+    cs__buf_free(&word);
+    if (rc) {
+        cs__buf_free(&key);
+        return rc;
+    }
+    /* Drop type words at the start ("Thị trấn Vụ Bản" -> "vu5 ban3"),
+    ** unless nothing would be left. */
+    start = 0;
+    for (again = 1; again;) {
+        again = 0;
+        for (k = 0; k < sizeof type_words / sizeof *type_words; k++) {
+            const char *w = type_words[k][loose ? 1 : 0];
+            size_t wl = strlen(w);
+            const char *rest = key.p ? key.p + start : "";
+            size_t left = key.len - start;
+            if (left > wl && memcmp(rest, w, wl) == 0 && rest[wl] == ' ') {
+                start += wl + 1;
+                again = 1;
+                break;
+            }
+        }
+    }
+    *outlen = key.len - start;
+    *out = cs__strndup(eng, key.p ? key.p + start : "", *outlen);
+    cs__buf_free(&key);
+    if (!*out) return cs__oom(eng);
+    return CS_OK;
+}
