@@ -21,6 +21,7 @@
 
 #include "lcoopstat.h"
 #include "lembed.h"
+#include "lxlsx.h"
 
 _Static_assert(sizeof(lua_Integer) == 8, "coopstat needs 64-bit Lua integers");
 _Static_assert(LUA_MAXINTEGER == INT64_MAX, "lua_Integer must be int64_t");
@@ -2154,6 +2155,7 @@ static const luaL_Reg lib_funcs[] = {{"clock", l_clock},
                                      {"sha256", l_sha256},
                                      {"_listdir", l_listdir},
                                      {"_exe_dir", l_exe_dir},
+                                     {"_xlsx_write", l_xlsx_write},
                                      {"read_csv", l_read_csv},
                                      {"read_csv_string", l_read_csv_string},
                                      {"dataset", l_dataset},

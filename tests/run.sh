@@ -3,8 +3,9 @@
 #   BUILD=build sh tests/run.sh build/tests/test_*     (what `make test` does)
 # Runs each cmocka binary given (counting its PASSED/FAILED lines), each
 # tests/lua/test_*.lua through $BUILD/coopstat (one test each),
-# tests/test_cli.sh (one test per check) and tests/lua/test_api.lua
-# under a stock lua5.4 with LUA_CPATH=$BUILD/?.so (one test).
+# tests/test_cli.sh and tests/test_report.sh (one test per check) and
+# tests/lua/test_api.lua under a stock lua5.4 with LUA_CPATH=$BUILD/?.so
+# (one test).
 # Exits non-zero when anything failed or crashed.
 
 BUILD=${BUILD:-build}
@@ -84,6 +85,20 @@ passed=$((passed + p))
 failed=$((failed + f))
 if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     echo "run.sh: tests/test_cli.sh exited with status $rc"
+    failed=$((failed + 1))
+fi
+
+# --- the report, end to end and in a browser -------------------------------
+echo "== tests/test_report.sh"
+BUILD="$BUILD" sh tests/test_report.sh >"$tmp/out" 2>&1
+rc=$?
+cat "$tmp/out"
+p=$(grep -c '^ok - ' "$tmp/out")
+f=$(grep -c '^not ok - ' "$tmp/out")
+passed=$((passed + p))
+failed=$((failed + f))
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "run.sh: tests/test_report.sh exited with status $rc"
     failed=$((failed + 1))
 fi
 
