@@ -21,6 +21,7 @@
 
 #include "lcoopstat.h"
 #include "lembed.h"
+#include "lscenario.h"
 #include "lxlsx.h"
 
 _Static_assert(sizeof(lua_Integer) == 8, "coopstat needs 64-bit Lua integers");
@@ -1735,6 +1736,7 @@ static int ds_sort(lua_State *L)
 typedef struct join_opts {
     cs_join_how how;
     const char *suffix;
+    int by_name; /* match = "name" */
 } join_opts;
 
 static void join_option(lua_State *L, const char *k, void *ud)
@@ -1752,8 +1754,13 @@ static void join_option(lua_State *L, const char *k, void *ud)
         o->how = (cs_join_how)i;
     } else if (strcmp(k, "suffix") == 0) {
         o->suffix = arg_string(L, -1, "join", "suffix");
+    } else if (strcmp(k, "match") == 0) {
+        const char *v = arg_string(L, -1, "join", "match");
+        if (strcmp(v, "name") != 0 && strcmp(v, "exact") != 0)
+            luaL_error(L, "join: match must be \"exact\" or \"name\", not '%s'", v);
+        o->by_name = strcmp(v, "name") == 0;
     } else {
-        luaL_error(L, "join: unknown option '%s' (known: how, suffix)", k);
+        luaL_error(L, "join: unknown option '%s' (known: how, suffix, match)", k);
     }
 }
 
@@ -1775,12 +1782,12 @@ static const char **name_list(lua_State *L, int idx, const char *fn,
 static int ds_join(lua_State *L)
 {
     cs_dataset *l = check_ds(L, 1), *r = check_ds(L, 2), *out = NULL;
-    join_opts o = {CS_JOIN_INNER, NULL};
+    join_opts o = {CS_JOIN_INNER, NULL, 0};
     const char **lk, **rk;
     size_t nl, nr;
     dsbox *b;
     lua_settop(L, 4);
-    each_option(L, 4, "join", "how, suffix", join_option, &o);
+    each_option(L, 4, "join", "how, suffix, match", join_option, &o);
     if (is_table(L, 3) && lua_rawlen(L, 3) == 0) {
         lua_getfield(L, 3, "left");
         lua_getfield(L, 3, "right");
@@ -1801,7 +1808,8 @@ static int ds_join(lua_State *L)
         return luaL_error(L, "join: %zu left key(s) for %zu right key(s)", nl,
                           nr);
     b = new_dsbox(L);
-    int rc = cs_dataset_join(l, r, lk, rk, nl, o.how, o.suffix, &out);
+    int rc = o.by_name ? cs_dataset_join_names(l, r, lk, rk, nl, o.how, o.suffix, &out)
+                       : cs_dataset_join(l, r, lk, rk, nl, o.how, o.suffix, &out);
     return set_dataset(L, b, rc, out, "join");
 }
 
@@ -2271,6 +2279,14 @@ LUAMOD_API int luaopen_coopstat(lua_State *L)
     lua_pushliteral(L, CS_SHARE_DIR);
     lua_setfield(L, -2, "_share_dir");
 #endif
+    /* The dataset methods table, for the Lua parts to add methods to
+    ** (ds:remap): upvalue 3 of the metatable's __index. */
+    luaL_getmetatable(L, DATASET_MT);
+    lua_getfield(L, -1, "__index");
+    lua_getupvalue(L, -1, 3);
+    lua_setfield(L, -4, "_dataset_methods");
+    lua_pop(L, 2);
+    lscenario_open(L, lua_gettop(L));
     lembed_open(L, lua_gettop(L));
     return 1;
 }

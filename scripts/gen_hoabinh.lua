@@ -898,7 +898,7 @@ for _, d in ipairs(dlist) do
             local exits = math.floor(n * 0.02 * (0.5 + uniform()) + 0.5)
             prev.orgs = math.max(1, n - entries + exits)
           end
-          local step_m = sqrt1(1 + g_mem) * (1 + 0.01 * normal())
+          local step_m = sqrt1(1 + g_mem) * (1 + 0.025 * normal())
           prev.members = math.floor(cur.members / step_m + 0.5)
           prev.workers = math.floor(cur.workers / (sqrt1(1 + g_work) * (1 + 0.015 * normal())) + 0.5)
           -- Revenue: trend, season (H2 = 1.18 x H1), shocks.

@@ -297,5 +297,19 @@ else
     notok "script(1) is needed to test progress on a terminal"
 fi
 
+# --- the membership scenario on the sample data ---------------------------
+run run --db "$tmp/scen.db" scripts/scenarios/membership_2025.lua "$tmp/scen.html"
+expect "scenario: the province row" 0 out "Toàn tỉnh              12.460   14.660       6,7%"
+expect "scenario: a district on track" 0 out "Đà Bắc                    706      850       7,7%"
+expect "scenario: at risk, with its confidence" 0 out "at risk"
+expect "scenario: imports what the store lacks" 0 err "imported data/hoabinh/history.csv as table 'history'"
+run sql --db "$tmp/scen.db" "select count(*) as n, sum(status = 'off track') as off from scenario_membership_2025"
+expect "scenario: the result is stored" 0 out "11"
+if [ "$(grep -o '<svg' "$tmp/scen.html" | wc -l)" -eq 11 ] && grep -q 'class="target"' "$tmp/scen.html"; then
+    ok "scenario: a chart per area with its target"
+else
+    notok "scenario: a chart per area with its target"
+fi
+
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -16,3 +16,14 @@ cs.matches_published = lazy("rules", "matches_published")
 cs.dims_sum_to_total = lazy("rules", "dims_sum_to_total")
 cs.validate = lazy("rules", "validate")
 cs.report = lazy("report", "write")
+cs.growth = lazy("scenario", "growth")
+cs.project = lazy("scenario", "project")
+cs.scenarios = lazy("scenario", "scenarios")
+cs.allocate = lazy("scenario", "allocate")
+
+-- Dataset methods written in Lua.
+if cs._dataset_methods then
+  cs._dataset_methods.remap = function(ds, crosswalk, opts)
+    return require("coopstat.units").remap(ds, crosswalk, opts)
+  end
+end
