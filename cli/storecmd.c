@@ -152,14 +152,15 @@ static void on_progress(void *ud, const cs_progress *p)
 }
 
 static int import_file(cs_engine *eng, cs_store *st, const char *path,
-                       const char *table, cs_write_mode mode)
+                       const char *table, cs_write_mode mode,
+                       const cs_csv_options *opt)
 {
     cs_dataset *ds;
     char what[512];
     meter m = {0, 0, NULL, 0};
     int rc;
     if (isatty(STDERR_FILENO)) cs_engine_set_progress(eng, on_progress, &m);
-    rc = cs_csv_read(eng, path, NULL, &ds);
+    rc = cs_csv_read(eng, path, opt, &ds);
     if (rc == CS_OK) rc = cs_store_write(st, table, ds, mode);
     cs_engine_set_progress(eng, NULL, NULL);
     if (m.shown) fputs("\r\033[K", stderr);
@@ -209,7 +210,7 @@ int cmd_import(int argc, char **argv)
     if (!table) return usage_error("import", "missing --table NAME", NULL,
                                    import_usage);
     if ((rc = open_store(&eng, &st))) return rc;
-    rc = import_file(eng, st, file, table, mode);
+    rc = import_file(eng, st, file, table, mode, NULL);
     close_store(eng, st);
     return rc;
 }
@@ -222,9 +223,9 @@ const char init_usage[] =
     "\n"
     "Creates the store (or brings an existing one to this version's\n"
     "schema).  --sample also imports the bundled Hoa Binh data as tables\n"
-    "organizations, reports, published, sectors and admin_units\n"
-    "(replacing tables of those names); the data is looked for in\n"
-    "$COOPSTAT_DATA, then beside the program.\n";
+    "organizations, reports, published, sectors, admin_units, history,\n"
+    "targets and crosswalk_2025 (replacing tables of those names); the\n"
+    "data is looked for in $COOPSTAT_DATA, then beside the program.\n";
 
 /* The directory of the bundled sample data, into BUF. */
 static int sample_dir(char *buf, size_t size)
@@ -258,13 +259,26 @@ static int sample_dir(char *buf, size_t size)
 
 int cmd_init(int argc, char **argv)
 {
-    static const char *const files[][2] = {
-        {"organizations.csv", "organizations"},
-        {"reports_2023h1.csv", "reports"},
-        {"published_2023h1.csv", "published"},
-        {"sectors.csv", "sectors"},
-        {"admin_units_2023.csv", "admin_units"},
+    /* File (relative to the sample directory), table, and the columns
+    ** read as text whatever they look like (periods such as 2025, codes). */
+    static const char *const text_cols[] = {"period", "old_code", "new_code",
+                                            "new_province_code"};
+    static const cs_type text_types[] = {CS_TYPE_STR, CS_TYPE_STR, CS_TYPE_STR,
+                                         CS_TYPE_STR};
+    static const struct {
+        const char *file, *table;
+        size_t ntext, first; /* text_cols[first .. first+ntext) */
+    } files[] = {
+        {"organizations.csv", "organizations", 0, 0},
+        {"reports_2023h1.csv", "reports", 0, 0},
+        {"published_2023h1.csv", "published", 0, 0},
+        {"sectors.csv", "sectors", 0, 0},
+        {"admin_units_2023.csv", "admin_units", 0, 0},
+        {"history.csv", "history", 1, 0},
+        {"targets_2025.csv", "targets", 1, 0},
+        {"../admin/hoabinh_crosswalk_2025.csv", "crosswalk_2025", 3, 1},
     };
+    cs_csv_options opt;
     cs_engine *eng;
     cs_store *st;
     int i, sample = 0, rc = EXIT_OK;
@@ -292,8 +306,13 @@ int cmd_init(int argc, char **argv)
         goto done;
     }
     for (k = 0; sample && k < sizeof files / sizeof *files; k++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[k][0]);
-        if ((rc = import_file(eng, st, path, files[k][1], CS_WRITE_REPLACE)))
+        cs_csv_options_init(&opt);
+        opt.schema_names = text_cols + files[k].first;
+        opt.schema_types = text_types + files[k].first;
+        opt.nschema = files[k].ntext;
+        snprintf(path, sizeof path, "%s/%s", dir, files[k].file);
+        if ((rc = import_file(eng, st, path, files[k].table, CS_WRITE_REPLACE,
+                              &opt)))
             break;
     }
     if (sample) {

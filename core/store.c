@@ -72,6 +72,9 @@ static const char *const migrations[] = {
     " dims TEXT NOT NULL DEFAULT '', value, n INTEGER);"
     "CREATE INDEX coopstat_values_by_id ON coopstat_values"
     " (indicator_id, period, run_id);",
+    /* 5: the administrative units a run's values are on (NULL: the
+    ** units of the data; '2025': restated on the units from 1 July 2025). */
+    "ALTER TABLE coopstat_runs ADD COLUMN units TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

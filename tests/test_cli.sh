@@ -178,7 +178,8 @@ db="$tmp/s.db"
 run init --sample --db "$db"
 expect "init --sample creates the store" 0 err "store ready: $db"
 run tables --db "$db"
-expect "tables lists the sample tables" 0 out "organizations  table   729"
+expect "tables lists the sample tables" 0 out "organizations   table   729"
+expect "tables lists the 2025 crosswalk" 0 out "crosswalk_2025  table   154"
 run --db "$db" sql "select kind, count(*) as n from organizations where status = 'active' group by kind order by kind"
 expect "sql prints an aligned table" 0 out "HTX    433"
 run sql --db "$db" --json "select sector, label_vi from sectors order by sector limit 1"
@@ -310,6 +311,25 @@ if [ "$(grep -o '<svg' "$tmp/scen.html" | wc -l)" -eq 11 ] && grep -q 'class="ta
 else
     notok "scenario: a chart per area with its target"
 fi
+
+# --- the 2025 units, targets ------------------------------------------------
+run init --sample --db "$tmp/u.db"
+run sql --db "$tmp/u.db" "select t.name, c.type from coopstat_columns c join (select 'targets' as name) t on c.tbl = t.name where c.name = 'period'"
+expect "init --sample: targets, with text periods" 0 out "string"
+run indicators run --period 2023H1 --only htx_operating --units 2025 --db "$tmp/u.db"
+expect "indicators run --units 2025" 0 out "run 1, period 2023H1, on the 2025 units: 1 computed"
+expect "--units 2025: the divided communes are named" 0 err "divided communes (04891, 04957, 05221)"
+run indicators export --period 2023H1 --units 2025 --db "$tmp/u.db"
+expect "export --units 2025: the 2025 units" 0 out "htx_operating,2023H1,Phường Thống Nhất,,4,organisations,1,2025"
+run indicators run --period 2023H1 --units 2025 --assign 04891=0482 --db "$tmp/u.db"
+expect "--assign checks the successor" 1 err "0482 is not a 2025 unit"
+run indicators run --period 2023H1 --assign 04891=04828 --db "$tmp/u.db"
+expect "--assign needs --units 2025" 2 err "--assign goes with --units 2025"
+run indicators show members --db "$tmp/u.db"
+expect "show lists the targets beside the values" 1 err "no values of 'members'"
+run indicators run --period 2023H1 --only members --db "$tmp/u.db"
+run indicators show members --db "$tmp/u.db"
+expect "show: targets beside the values" 0 out "(toàn tỉnh / province)   14660"
 
 echo "test_cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -459,6 +459,7 @@ Ctx.__index = Ctx
 -- lineage.
 function Ctx:read(name, columns)
   local run = self._run
+  if run.units and name == "organizations" then return self:_read_restated(columns) end
   local t = run.tables[name]
   if t == nil then
     local ok, ds = pcall(run.db.read, run.db, name)
@@ -482,6 +483,68 @@ function Ctx:read(name, columns)
   end
   if columns then return t.restricted:select(table.unpack(columns)) end
   return t.restricted
+end
+
+-- The name of the unit that takes the organisations of a divided commune
+-- when the run was not told where they went.
+M.UNPLACED = "(chưa phân định)"
+
+-- organizations restated on the 2025 units: `district` and
+-- `district_code` become the 2025 commune or ward (the district level was
+-- abolished), through the crosswalk table `crosswalk_2025` (old_code,
+-- new_code, new_name).  A commune that went whole to one unit follows it;
+-- a divided one goes where run.assign says, else to M.UNPLACED.
+function Ctx:_read_restated(columns)
+  local run = self._run
+  if run.restated == nil then
+    local saved = run.units
+    run.units = nil -- read the stored tables themselves (and record them)
+    local orgs = self:read("organizations")
+    local cw = self:read("crosswalk_2025")
+    run.units = saved
+    local succ, names = {}, {}
+    for r in cw:rows() do
+      local old, new = tostring(r.old_code), tostring(r.new_code)
+      succ[old] = succ[old] or {}
+      table.insert(succ[old], new)
+      names[new] = r.new_name
+    end
+    local map = { old_code = {}, new_code = {}, new_name = {} }
+    local divided = {}
+    for old, list in pairs(succ) do
+      local new = #list == 1 and list[1] or run.assign[old]
+      if new ~= nil and names[new] == nil then
+        error(("--assign %s=%s: %s is not a 2025 unit of the crosswalk"):format(old, new, new), 0)
+      end
+      map.old_code[#map.old_code + 1] = old
+      map.new_code[#map.new_code + 1] = new or "?"
+      map.new_name[#map.new_name + 1] = new and names[new] or M.UNPLACED
+      if not new then divided[#divided + 1] = old end
+    end
+    local m = cs.dataset(map, { "old_code", "new_code", "new_name" })
+    local schema = orgs:schema()
+    local key = "commune_code"
+    if schema[key] ~= "string" then
+      error("ctx:read('organizations'): commune_code must be text to follow the crosswalk", 0)
+    end
+    local j = orgs:join(m, { left = key, right = "old_code" }, { how = "left" })
+    local unmapped = #j:filter("new_code == nil")
+    if unmapped > 0 then
+      error(("%d organisation(s) have a commune_code that is not in crosswalk_2025"):format(unmapped), 0)
+    end
+    local keep = {}
+    for _, n in ipairs(orgs:names()) do keep[#keep + 1] = n end
+    j = j:drop("district", "district_code"):rename{ new_name = "district", new_code = "district_code" }
+    run.restated = j:select(table.unpack(keep))
+    local n = #run.restated:filter("district_code == '?'")
+    if n > 0 and run.log then
+      table.sort(divided)
+      run.log(("%d organisation(s) of divided communes (%s) are under '%s': pass --assign OLD=NEW to place them")
+        :format(n, table.concat(divided, ", "), M.UNPLACED))
+    end
+  end
+  if columns then return run.restated:select(table.unpack(columns)) end
+  return run.restated
 end
 
 -- ctx:by(ds, aggregate): the aggregate (an expression such as
@@ -583,17 +646,24 @@ end
 local SAMPLE_FILES = {
   organizations = "organizations.csv", reports = "reports_2023h1.csv",
   published = "published_2023h1.csv", sectors = "sectors.csv",
-  admin_units = "admin_units_2023.csv",
+  admin_units = "admin_units_2023.csv", history = "history.csv",
+  targets = "targets_2025.csv", crosswalk_2025 = "../admin/hoabinh_crosswalk_2025.csv",
 }
 local SAMPLE_SCHEMA = {
   organizations = { district_code = "string", commune_code = "string" },
   admin_units = { code = "string", parent_code = "string" },
+  targets = { period = "string" },
+  crosswalk_2025 = { old_code = "string", new_code = "string", new_province_code = "string" },
 }
+M.SAMPLE_FILES, M.SAMPLE_SCHEMA = SAMPLE_FILES, SAMPLE_SCHEMA
 
-local function import_missing(db, defs, log)
+local function import_missing(db, defs, log, also)
   local have = {}
   for r in db:tables():rows() do have[r.name] = true end
   local missing, seen = {}, {}
+  for _, t in ipairs(also) do
+    if not have[t] then seen[t] = true missing[#missing + 1] = t end
+  end
   for _, d in ipairs(defs) do
     for _, t in ipairs(d.inputs) do
       if not have[t] and not seen[t] then
@@ -653,7 +723,8 @@ local function store_definition(db, def)
 end
 
 local function check_opts(opts)
-  local known = { db = true, period = true, only = true, catalogue = true, origin = true, log = true }
+  local known = { db = true, period = true, only = true, catalogue = true, origin = true, log = true,
+    units = true, assign = true }
   for k in pairs(opts) do
     if not known[k] then error(("cs.run_indicators: unknown option '%s'"):format(tostring(k)), 3) end
   end
@@ -694,17 +765,42 @@ function M.run(opts)
     defs = M.list()
   end
   if #defs == 0 then error("cs.run_indicators: the catalogue is empty", 2) end
+  if opts.units ~= nil and opts.units ~= "2025" and opts.units ~= "2023" then
+    error("cs.run_indicators: units must be '2023' (the units of the data) or '2025' (the units from 1 July 2025)", 2)
+  end
+  if opts.units == "2023" then opts.units = nil end
+  if opts.assign ~= nil and type(opts.assign) ~= "table" then
+    error("cs.run_indicators: assign must be a table { old_code = new_code }", 2)
+  end
   local db = opts.db or cs.open()
   local ptype = M.period_type(period)
   local summary = { ok = 0, failed = 0, skipped = 0, items = {}, imported = {} }
 
   db:transaction(function()
-    summary.imported = import_missing(db, defs, log)
-    db:exec([[insert into coopstat_runs (period, started_at, engine_version, status, origin)
-      values (?, ?, ?, 'running', ?)]], { period, now_iso(), cs.version, opts.origin or "lua" })
+    summary.imported = import_missing(db, defs, log, opts.units and { "crosswalk_2025" } or {})
+    if opts.units and opts.assign and next(opts.assign) then
+      -- Check the placements before anything is computed.
+      local olds, news = {}, {}
+      for r in db:read("crosswalk_2025"):rows() do
+        olds[tostring(r.old_code)] = (olds[tostring(r.old_code)] or 0) + 1
+        news[tostring(r.new_code)] = true
+      end
+      for old, new in pairs(opts.assign) do
+        if not olds[tostring(old)] then
+          error(("assign %s=%s: %s is not a commune of the crosswalk"):format(old, new, old), 0)
+        end
+        if not news[tostring(new)] then
+          error(("assign %s=%s: %s is not a 2025 unit of the crosswalk"):format(old, new, new), 0)
+        end
+      end
+    end
+    db:exec([[insert into coopstat_runs (period, started_at, engine_version, status, origin, units)
+      values (?, ?, ?, 'running', ?, ?)]], { period, now_iso(), cs.version, opts.origin or "lua",
+      opts.units or cs.null })
     local run_id = db:query("select max(run_id) as id from coopstat_runs").id[1]
     summary.run_id = run_id
-    local run = { db = db, period = period, tables = {} }
+    local run = { db = db, period = period, tables = {}, units = opts.units, assign = opts.assign or {},
+      log = log }
     for _, def in ipairs(defs) do
       local item = { id = def.id, status = "ok" }
       summary.items[#summary.items + 1] = item
@@ -739,6 +835,11 @@ function M.run(opts)
           { run_id, def.id, name, u.fingerprint, u.nrows, u.nrows_used })
         fp[#fp + 1] = name .. "=" .. u.fingerprint
       end
+      -- Where divided communes were placed is an input too.
+      if opts.units then
+        fp[#fp + 1] = "units=" .. opts.units
+        for k, v in pairs(run.assign) do fp[#fp + 1] = "assign " .. tostring(k) .. "=" .. tostring(v) end
+      end
       table.sort(fp)
       local inputs_hash = cs.sha256(table.concat(fp, "\n"))
       local values_hash = cs.null
@@ -746,13 +847,14 @@ function M.run(opts)
         for _, r in ipairs(rows) do
           local extra = {}
           for k, v in pairs(r.dims) do if not STD_DIMS[k] then extra[k] = v end end
+          if opts.units then extra.units = opts.units end
           db:exec([[insert into coopstat_values (run_id, indicator_id, period, district, kind, dims, value, n)
             values (?, ?, ?, ?, ?, ?, ?, ?)]],
             { run_id, def.id, period, r.dims.district or cs.null, r.dims.kind or cs.null,
               dims_text(extra), r.value == nil and cs.null or r.value, r.n or cs.null })
         end
         item.n_values = #rows
-        values_hash = cs.sha256(values_text(rows))
+        values_hash = cs.sha256((opts.units and ("units=" .. opts.units .. "\n") or "") .. values_text(rows))
         -- The same definition on the same inputs before: the same values?
         local prev = db:query([[select i.run_id, i.values_hash from coopstat_run_items i
             join coopstat_runs r on r.run_id = i.run_id
@@ -787,6 +889,61 @@ function M.run(opts)
 end
 
 ------------------------------------------------------------------------
+-- Targets
+------------------------------------------------------------------------
+
+local TARGET_FIELDS = { indicator_id = true, district = true, period = true, target = true,
+  basis = true, note = true, db = true }
+
+-- cs.target{ indicator_id =, district = (nil: the province), period =,
+--   target =, basis =, note =, db = } stores a target in the store's table
+-- `targets` (made when missing), replacing one for the same indicator,
+-- district and period.  Returns the number of targets of the indicator.
+function M.target(t)
+  if type(t) ~= "table" then error("cs.target: expects a table { indicator_id = ..., period = ..., target = ... }", 2) end
+  for k in pairs(t) do
+    if not TARGET_FIELDS[k] then error(("cs.target: unknown field '%s'"):format(tostring(k)), 2) end
+  end
+  if type(t.indicator_id) ~= "string" or t.indicator_id == "" then
+    error("cs.target: 'indicator_id' must be an indicator id", 2)
+  end
+  if M.period_type(t.period) == nil then
+    error(("cs.target: period '%s' is not a period (2025, 2025H2, ...)"):format(tostring(t.period)), 2)
+  end
+  if type(t.target) ~= "number" or t.target ~= t.target then error("cs.target: 'target' must be a number", 2) end
+  if t.district ~= nil and type(t.district) ~= "string" then error("cs.target: 'district' must be a string", 2) end
+  if t.basis == nil or t.basis == "" then
+    error("cs.target: 'basis' must say where the target comes from (a resolution, or 'illustrative')", 2)
+  end
+  local db = t.db or cs.open()
+  local n
+  db:transaction(function()
+    local have = false
+    for r in db:tables():rows() do if r.name == "targets" then have = true end end
+    if have then
+      db:exec("delete from targets where indicator_id = ? and coalesce(district, '') = ? and period = ?",
+        { t.indicator_id, t.district or "", t.period })
+    end
+    local row = cs.dataset({ indicator_id = { t.indicator_id }, district = { t.district or cs.null },
+      period = { t.period }, target = { t.target }, basis = { t.basis }, note = { t.note or cs.null } },
+      { "indicator_id", "district", "period", "target", "basis", "note" },
+      { district = "string", note = "string", target = math.type(t.target) == "integer" and "int64" or "float64" })
+    if have then
+      local schema = db:read("targets"):schema()
+      if schema.target == "float64" and math.type(t.target) == "integer" then
+        row = row:mutate("target * 1.0 as target")
+      end
+      db:write("targets", row, { mode = "append" })
+    else
+      db:write("targets", row, { mode = "create" })
+    end
+    n = db:query("select count(*) as n from targets where indicator_id = ?", { t.indicator_id }).n[1]
+  end)
+  if t.db == nil then db:close() end
+  return n
+end
+
+------------------------------------------------------------------------
 -- Reading stored values
 ------------------------------------------------------------------------
 
@@ -810,8 +967,9 @@ end
 -- order first, then by id): a list of { id, run_id, def_hash, version,
 -- title_vi, title_en, unit, measure, dims, total = {value, n},
 -- cells = { {district, kind, dims, value, n} } }.
-function M.latest(db, period, ids)
+function M.latest(db, period, ids, units)
   check_period(period, "latest")
+  units = (units ~= "2023") and units or nil
   if not has_lineage(db) then return {} end
   local items = db:query([[
     select i.indicator_id as id, i.run_id, i.def_hash, d.version, d.title_vi, d.title_en,
@@ -819,11 +977,12 @@ function M.latest(db, period, ids)
     from coopstat_run_items i
     join coopstat_runs r on r.run_id = i.run_id
     join coopstat_definitions d on d.hash = i.def_hash
-    where r.period = ?1 and i.status = 'ok'
+    where r.period = ?1 and i.status = 'ok' and r.units is ?2
       and i.run_id = (select max(j.run_id) from coopstat_run_items j
                       join coopstat_runs r2 on r2.run_id = j.run_id
-                      where j.indicator_id = i.indicator_id and r2.period = ?1 and j.status = 'ok')
-    order by i.indicator_id]], { period })
+                      where j.indicator_id = i.indicator_id and r2.period = ?1 and j.status = 'ok'
+                        and r2.units is ?2)
+    order by i.indicator_id]], { period, units or cs.null })
   local want
   if ids then
     want = {}
@@ -845,11 +1004,13 @@ function M.latest(db, period, ids)
   for v in vals:rows() do
     local e = by[v.id]
     if e and e.run_id == v.run_id then
-      if v.district == nil and v.kind == nil and (v.dims == nil or v.dims == "") then
+      local dims = parse_dims_text(v.dims)
+      dims.units = nil -- the run's, not a disaggregation
+      if v.district == nil and v.kind == nil and next(dims) == nil then
         e.total = { value = v.value, n = v.n }
       else
         e.cells[#e.cells + 1] = { district = v.district, kind = v.kind,
-          dims = parse_dims_text(v.dims), value = v.value, n = v.n }
+          dims = dims, value = v.value, n = v.n }
       end
     end
   end
@@ -883,11 +1044,11 @@ end
 ------------------------------------------------------------------------
 
 M.cli = {}
-M.cli.usage = [[
+M.cli.usage = [==[
 usage: coopstat indicators list
-       coopstat indicators run --period P [--only ID,...]
+       coopstat indicators run --period P [--only ID,...] [--units 2025 [--assign OLD=NEW,...]]
        coopstat indicators show ID [--period P]
-       coopstat indicators export --period P [--format csv|json] [--out FILE]
+       coopstat indicators export --period P [--format csv|json] [--out FILE] [--units 2025]
        coopstat indicators explain ID --period P [--district D] [--kind K]
   (each takes --db PATH: the store; default $COOPSTAT_DB, else ./coopstat.db)
 
@@ -901,7 +1062,11 @@ $COOPSTAT_SCRIPTS, else beside the program, else the installed copy).
            version, time), in one transaction.  Tables the store lacks
            are first imported from the sample data (and it says so).
            An indicator that fails is recorded; the others go on; the
-           exit status is 1 when any failed.
+           exit status is 1 when any failed.  --units 2025 computes them
+           on the units in force from 1 July 2025 (the district dimension
+           then holds the 2025 commune or ward, through the table
+           crosswalk_2025); --assign places the organisations of a divided
+           commune (its code=the successor's code).
   show     the values of ID across runs and periods (total, and with
            --period the disaggregations too)
   export   the latest values for P: indicator_id, period, district, kind,
@@ -912,7 +1077,7 @@ $COOPSTAT_SCRIPTS, else beside the program, else the installed copy).
   explain  how a value was made: the definition version and its source,
            the runs, the input tables with their fingerprints and the rows
            that fed it
-]]
+]==]
 
 local cli_mod
 
@@ -968,16 +1133,31 @@ local function cmd_list(args)
 end
 
 local function cmd_run(args)
-  local o, pos = cli().parse(args, { ["--period"] = "value", ["--only"] = "value" })
+  local o, pos = cli().parse(args, { ["--period"] = "value", ["--only"] = "value",
+    ["--units"] = "value", ["--assign"] = "value" })
   if #pos > 0 then cli().usage_error("unexpected argument '%s'", pos[1]) end
   if not o.period then cli().usage_error("missing --period (e.g. --period 2023H1)") end
+  if o.units and o.units ~= "2023" and o.units ~= "2025" then
+    cli().usage_error("--units must be 2023 or 2025 (got '%s')", o.units)
+  end
+  local assign
+  if o.assign then
+    if o.units ~= "2025" then cli().usage_error("--assign goes with --units 2025") end
+    assign = {}
+    for _, pair in ipairs(split(o.assign)) do
+      local old, new = pair:match("^(%d+)=(%d+)$")
+      if not old then cli().usage_error("--assign takes OLD=NEW commune codes, e.g. 04891=04828 (got '%s')", pair) end
+      assign[old] = new
+    end
+  end
   if not M.period_type(o.period) then
     cli().usage_error("--period '%s' is not a period (2023, 2023H1, 2023Q3 or 2023-07)", o.period)
   end
   local only
   if o.only then only = split(o.only) end
   M.load_default()
-  local run_id, s = M.run({ period = o.period, only = only, origin = "cli",
+  local run_id, s = M.run({ period = o.period, only = only, origin = "cli", units = o.units,
+    assign = assign,
     log = function(line) io.stderr:write("coopstat: indicators: ", line, "\n") end })
   local rows = {}
   for _, it in ipairs(s.items) do
@@ -998,8 +1178,9 @@ local function cmd_run(args)
     rows[#rows + 1] = { it.id, "v" .. it.version, it.status, tostring(it.n_values or 0), note }
   end
   print_table({ "indicator", "version", "status", "values", "" }, rows, { [4] = true })
-  io.stdout:write(("run %d, period %s: %d computed, %d failed, %d skipped\n")
-    :format(run_id, o.period, s.ok, s.failed, s.skipped))
+  io.stdout:write(("run %d, period %s%s: %d computed, %d failed, %d skipped\n")
+    :format(run_id, o.period, (o.units == "2025") and ", on the 2025 units" or "", s.ok, s.failed,
+      s.skipped))
   return s.failed > 0 and 1 or 0
 end
 
@@ -1014,25 +1195,42 @@ local function cmd_show(args)
   if not has_lineage(db) then error("the store has no indicator values yet", 0) end
   local q = db:query([[
     select r.period, v.run_id, d.version, r.started_at, v.district, v.kind, v.dims, v.value, v.n,
-           i.same_as
+           i.same_as, r.units
     from coopstat_values v
     join coopstat_runs r on r.run_id = v.run_id
     join coopstat_run_items i on i.run_id = v.run_id and i.indicator_id = v.indicator_id
     join coopstat_definitions d on d.hash = i.def_hash
     where v.indicator_id = ?1 and (?2 is null or r.period = ?2)
-      and (?2 is not null or (v.district is null and v.kind is null and v.dims = ''))
+      and (?2 is not null or (v.district is null and v.kind is null
+                              and (v.dims = '' or v.dims like 'units=%')))
     order by r.period, v.run_id, v.rowid]], { id, o.period or cs.null })
   if #q == 0 then
     error(("no values of '%s'%s in the store"):format(id, o.period and (" for " .. o.period) or ""), 0)
   end
   local rows = {}
   for r in q:rows() do
-    rows[#rows + 1] = { r.period, tostring(r.run_id), "v" .. r.version, r.started_at,
-      r.district or "", r.kind or "", r.dims or "", M.number_text(r.value),
+    rows[#rows + 1] = { r.period .. (r.units and (" (" .. r.units .. " units)") or ""),
+      tostring(r.run_id), "v" .. r.version, r.started_at,
+      r.district or "", r.kind or "", (r.dims or ""):gsub("units=%d+;?", ""), M.number_text(r.value),
       r.n and tostring(r.n) or "", r.same_as and ("= run " .. r.same_as) or "" }
   end
   print_table({ "period", "run", "version", "time", "district", "kind", "other", "value", "n", "" },
     rows, { [2] = true, [8] = true, [9] = true })
+  -- Targets beside the values.
+  local have = false
+  for r in db:tables():rows() do if r.name == "targets" then have = true end end
+  if have then
+    local t = db:query([[select period, coalesce(district, '(toàn tỉnh / province)') as district, target, basis
+      from targets where indicator_id = ?]], { id }):sort("period", "district", { collation = "vi" })
+    if #t > 0 then
+      io.stdout:write("\ntargets:\n")
+      local trows = {}
+      for r in t:rows() do
+        trows[#trows + 1] = { tostring(r.period), r.district, M.number_text(r.target), r.basis or "" }
+      end
+      print_table({ "period", "district", "target", "basis" }, trows, { [3] = true })
+    end
+  end
   db:close()
   return 0
 end
@@ -1051,8 +1249,8 @@ local function json_string(s)
 end
 
 -- The export rows for PERIOD: header and rows (strings; nil = empty).
-function M.export_rows(db, period)
-  local items = M.latest(db, period)
+function M.export_rows(db, period, units)
+  local items = M.latest(db, period, nil, units)
   local extra, extra_seen = {}, {}
   for _, e in ipairs(items) do
     for _, c in ipairs(e.cells) do
@@ -1063,12 +1261,18 @@ function M.export_rows(db, period)
   end
   table.sort(extra)
   local header = { "indicator_id", "period", "district", "kind", "value", "unit", "run_id" }
+  if units and units ~= "2023" then
+    -- On the 2025 units, 'district' holds the unit (a commune or ward).
+    table.insert(extra, 1, "units")
+  end
   for _, k in ipairs(extra) do header[#header + 1] = k end
   local rows = {}
   for _, e in ipairs(items) do
     local function add(c)
       local r = { e.id, period, c.district, c.kind, c.value, e.unit, e.run_id }
-      for i, k in ipairs(extra) do r[7 + i] = c.dims and c.dims[k] end
+      for i, k in ipairs(extra) do
+        if k == "units" then r[7 + i] = units else r[7 + i] = c.dims and c.dims[k] end
+      end
       rows[#rows + 1] = r
     end
     add(e.total)
@@ -1078,7 +1282,8 @@ function M.export_rows(db, period)
 end
 
 local function cmd_export(args)
-  local o, pos = cli().parse(args, { ["--period"] = "value", ["--format"] = "value", ["--out"] = "value" })
+  local o, pos = cli().parse(args, { ["--period"] = "value", ["--format"] = "value", ["--out"] = "value",
+    ["--units"] = "value" })
   if #pos > 0 then cli().usage_error("unexpected argument '%s'", pos[1]) end
   if not o.period then cli().usage_error("missing --period (e.g. --period 2023H1)") end
   if not M.period_type(o.period) then cli().usage_error("--period '%s' is not a period", o.period) end
@@ -1088,7 +1293,7 @@ local function cmd_export(args)
   end
   pcall(M.load_default) -- for the catalogue's order
   local db = cs.open()
-  local header, rows, n = M.export_rows(db, o.period)
+  local header, rows, n = M.export_rows(db, o.period, o.units)
   db:close()
   if n == 0 then
     error(("no indicator values for period %s: run 'coopstat indicators run --period %s' first")

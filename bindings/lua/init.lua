@@ -10,6 +10,7 @@ end
 
 cs.indicator = lazy("indicators", "indicator")
 cs.run_indicators = lazy("indicators", "run")
+cs.target = lazy("indicators", "target")
 cs.rule = lazy("rules", "rule")
 cs.parts_sum_to_total = lazy("rules", "parts_sum_to_total")
 cs.matches_published = lazy("rules", "matches_published")

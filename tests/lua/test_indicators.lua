@@ -268,6 +268,48 @@ section("catalogue files: a duplicate id names both files, a syntax error its li
   os.remove(dir)
 end)
 
+section("targets are stored and replaced", function()
+  eq(cs.target{ db = db, indicator_id = "members", period = "2025", target = 15000,
+    basis = "illustrative" }, 1, "one target")
+  eq(cs.target{ db = db, indicator_id = "members", district = "Đà Bắc", period = "2025",
+    target = 900, basis = "illustrative" }, 2, "two")
+  eq(cs.target{ db = db, indicator_id = "members", period = "2025", target = 15500,
+    basis = "revised" }, 2, "a province target replaced, not added")
+  eq(count("select target from targets where district is null"), 15500, "the new value")
+  raises("'basis' must say", cs.target, { db = db, indicator_id = "members", period = "2025", target = 1 })
+  raises("period '2025H3' is not a period", cs.target, { db = db, indicator_id = "members",
+    period = "2025H3", target = 1, basis = "x" })
+end)
+
+section("--units 2025: values restated on the 2025 units, kept apart", function()
+  local db3 = cs.open(paths[2])
+  local run, s = cs.run_indicators{ db = db3, period = "2023H1", only = { "htx_operating", "members" },
+    units = "2025", log = log }
+  eq(s.ok, 2, "computed")
+  local e = ind.latest(db3, "2023H1", { "htx_operating" }, "2025")[1]
+  eq(e.total.value, 433, "the province total is unchanged")
+  local sum, units, unplaced = 0, 0, 0
+  for _, c in ipairs(e.cells) do
+    sum, units = sum + c.value, units + 1
+    if c.district == ind.UNPLACED then unplaced = c.value end
+  end
+  eq(sum, 433, "the 2025 units sum to the province")
+  check(units <= 47, "46 units and the unplaced")
+  check(unplaced > 0, "organisations of divided communes unplaced")
+  check(table.concat(logged, "\n"):find("divided communes", 1, true), "and said so")
+  -- The default (2023 units) values are not mixed with these.
+  local d = ind.latest(db3, "2023H1", { "htx_operating" })[1]
+  check(d == nil or d.run_id ~= run, "2025-unit values stay out of the default")
+  -- Assigning the divided communes places everyone.
+  local _, s2 = cs.run_indicators{ db = db3, period = "2023H1", only = { "htx_operating" }, units = "2025",
+    assign = { ["04891"] = "04828", ["04957"] = "04924", ["05221"] = "05200" }, log = log }
+  eq(s2.ok, 1, "computed")
+  e = ind.latest(db3, "2023H1", { "htx_operating" }, "2025")[1]
+  for _, c in ipairs(e.cells) do check(c.district ~= ind.UNPLACED, "nothing unplaced") end
+  raises("units must be", cs.run_indicators, { db = db3, period = "2023H1", units = "2030" })
+  db3:close()
+end)
+
 section("rule definitions are checked", function()
   raises("'check' must be a check", cs.rule, { id = "r1", check = 3 })
   raises("tolerance' must be a number >= 0", cs.rule, { id = "r1", check = print, tolerance = -1 })

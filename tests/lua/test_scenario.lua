@@ -149,4 +149,39 @@ section("allocate: integers summing exactly to the total", function()
   raises("the total must be a number >= 0", cs.allocate, -1, w, { by = "district", weight = "base" })
 end)
 
+section("remap: totals are kept for full mappings; divided units reported", function()
+  local orgs = cs.read_csv("data/hoabinh/organizations.csv")
+  local cw = cs.read_csv("data/admin/hoabinh_crosswalk_2025.csv",
+    { schema = { old_code = "string", new_code = "string", new_province_code = "string" } })
+  local by = orgs:filter("status == 'active'"):group_by("commune_code", "kind")
+    :agg("count() as orgs", "sum(members) as members", "sum(capital_vnd * 1.0) as capital")
+  local out, rep = by:remap(cw, { key = "commune_code", by = "kind", weight = "share" })
+  -- The three divided communes have no published shares: left out, and said.
+  local nw = rep:filter("status == 'no_weight'")
+  eq(#nw, 3, "three divided communes")
+  eq(table.concat(nw.commune_code:to_table(), ","), "04891,04957,05221", "which")
+  local left = by:join(nw:select("commune_code"), "commune_code", { how = "semi" })
+  eq(out:col("orgs"):sum() + left:col("orgs"):sum(), by:col("orgs"):sum(), "organisations conserved")
+  eq(out:col("members"):sum() + left:col("members"):sum(), by:col("members"):sum(), "members conserved")
+  check(#out:distinct("commune_code") <= 46, "on at most 46 new units")
+  -- With weights for the divided ones (and one assigned whole): every unit kept.
+  local out2, rep2 = by:remap(cw, { key = "commune_code", by = "kind", weight = "share",
+    weights = { ["04891"] = { ["04891"] = 0.35, ["04828"] = 0.65 },
+                ["04957"] = { ["04924"] = 0.5, ["04960"] = 0.5 } },
+    assign = { ["05221"] = "05200" } })
+  eq(out2:col("orgs"):sum(), by:col("orgs"):sum(), "every organisation kept")
+  eq(out2:col("members"):sum(), by:col("members"):sum(), "every member kept (integers apportioned)")
+  near(out2:col("capital"):sum(), by:col("capital"):sum(), 1e-3, "float sums split by weight")
+  eq(math.type(out2.orgs[1]), "integer", "counts stay integers")
+  eq(#rep2:filter("status == 'split'"), 2, "two split by weight")
+  eq(#rep2:filter("status == 'assigned'"), 1, "one assigned")
+  -- Unknown codes are reported, not dropped silently.
+  local odd = cs.dataset({ commune_code = { "99999" }, orgs = { 5 } }, { "commune_code", "orgs" })
+  local o3, r3 = odd:remap(cw, { key = "commune_code" })
+  eq(#o3, 0, "nothing restated")
+  eq(r3.status[1], "unmapped", "reported as unmapped")
+  raises("unknown option 'wieght'", function() return by:remap(cw, { key = "commune_code", wieght = "share" }) end)
+  raises("the crosswalk has no column 'old'", function() return by:remap(cw, { key = "commune_code", from = "old" }) end)
+end)
+
 T.finish("test_scenario")
