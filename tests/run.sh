@@ -74,33 +74,22 @@ for script in tests/lua/test_*.lua; do
     fi
 done
 
-# --- the CLI ---------------------------------------------------------------
-echo "== tests/test_cli.sh"
-BUILD="$BUILD" sh tests/test_cli.sh >"$tmp/out" 2>&1
-rc=$?
-cat "$tmp/out"
-p=$(grep -c '^ok - ' "$tmp/out")
-f=$(grep -c '^not ok - ' "$tmp/out")
-passed=$((passed + p))
-failed=$((failed + f))
-if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-    echo "run.sh: tests/test_cli.sh exited with status $rc"
-    failed=$((failed + 1))
-fi
-
-# --- the report, end to end and in a browser -------------------------------
-echo "== tests/test_report.sh"
-BUILD="$BUILD" sh tests/test_report.sh >"$tmp/out" 2>&1
-rc=$?
-cat "$tmp/out"
-p=$(grep -c '^ok - ' "$tmp/out")
-f=$(grep -c '^not ok - ' "$tmp/out")
-passed=$((passed + p))
-failed=$((failed + f))
-if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-    echo "run.sh: tests/test_report.sh exited with status $rc"
-    failed=$((failed + 1))
-fi
+# --- the command line and the report (one test per "ok -" line) ---------
+# The report's test renders its HTML in headless Chromium.
+for script in tests/test_cli.sh tests/test_report.sh; do
+    echo "== $script"
+    BUILD="$BUILD" sh "$script" >"$tmp/out" 2>&1
+    rc=$?
+    cat "$tmp/out"
+    p=$(grep -c '^ok - ' "$tmp/out")
+    f=$(grep -c '^not ok - ' "$tmp/out")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "run.sh: $script exited with status $rc"
+        failed=$((failed + 1))
+    fi
+done
 
 # --- make install / uninstall ---------------------------------------------
 # Skipped under the sanitizers: an installed ASan binary is not the point.

@@ -3,54 +3,10 @@
 # messages.  Prints "ok - ..." or "not ok - ..." per check and a summary;
 # exits non-zero when a check fails.  Usage: BUILD=build sh tests/test_cli.sh
 
-BUILD=${BUILD:-build}
-EXE=${EXE:-$BUILD/coopstat}
-case $EXE in /*) ;; *) EXE=$(pwd)/$EXE ;; esac
+CHECKS_NAME=cli
+. "$(dirname "$0")/checks.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/coopstat-cli.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-pass=0
-fail=0
-
-ok() {
-    pass=$((pass + 1))
-    echo "ok - $1"
-}
-
-notok() {
-    fail=$((fail + 1))
-    echo "not ok - $1"
-    if [ -s "$tmp/out" ]; then sed 's/^/#   stdout: /' "$tmp/out"; fi
-    if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err"; fi
-}
-
-# run_cmd COMMAND...: runs COMMAND, leaving stdout, stderr and the status
-# in $tmp/out, $tmp/err and $rc.  run ARGS...: the same for the program.
-run_cmd() {
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-run() {
-    run_cmd "$EXE" "$@"
-}
-
-# expect NAME STATUS FILE TEXT: the last run exited with STATUS and FILE
-# (out or err) contains the fixed string TEXT.
-expect() {
-    if [ "$rc" -eq "$2" ] && grep -qF -- "$4" "$tmp/$3"; then
-        ok "$1"
-    else
-        notok "$1 (status $rc, wanted $2 and '$4' in std$3)"
-    fi
-}
-
-if [ ! -x "$EXE" ]; then
-    echo "not ok - $EXE is not built"
-    echo "test_cli: 0 passed, 1 failed"
-    exit 1
-fi
+require_exe test_cli
 
 run --help
 expect "--help lists run" 0 out "run "
@@ -331,5 +287,4 @@ run indicators run --period 2023H1 --only members --db "$tmp/u.db"
 run indicators show members --db "$tmp/u.db"
 expect "show: targets beside the values" 0 out "(toàn tỉnh / province)   14660"
 
-echo "test_cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish test_cli

@@ -8,43 +8,9 @@
 # Chromium is required (make deps-test installs it): without it the
 # browser checks fail, saying why.  $CHROMIUM names another binary.
 
-BUILD=${BUILD:-build}
-EXE=${EXE:-$BUILD/coopstat}
-case $EXE in /*) ;; *) EXE=$(pwd)/$EXE ;; esac
+CHECKS_NAME=report
+. "$(dirname "$0")/checks.sh"
 root=$(cd "$(dirname "$0")/.." && pwd) || exit 1
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/coopstat-report.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-pass=0
-fail=0
-
-ok() {
-    pass=$((pass + 1))
-    echo "ok - $1"
-}
-
-notok() {
-    fail=$((fail + 1))
-    echo "not ok - $1"
-    if [ -s "$tmp/out" ]; then sed 's/^/#   stdout: /' "$tmp/out" | head -20; fi
-    if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err" | head -20; fi
-}
-
-run() {
-    "$EXE" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-# expect NAME STATUS FILE TEXT: the last run exited with STATUS and FILE
-# (out or err) contains the fixed string TEXT.
-expect() {
-    if [ "$rc" -eq "$2" ] && grep -qF -- "$4" "$tmp/$3"; then
-        ok "$1"
-    else
-        notok "$1 (status $rc, wanted $2 and '$4' in std$3)"
-    fi
-}
 
 # check NAME COMMAND...: ok when COMMAND succeeds.
 check() {
@@ -59,17 +25,7 @@ no_leftovers() {
     if [ -e "$2" ]; then notok "$1 (left $2)"; else ok "$1"; fi
 }
 
-finish() {
-    echo "test_report: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
-    exit $?
-}
-
-if [ ! -x "$EXE" ]; then
-    echo "not ok - $EXE is not built"
-    echo "test_report: 0 passed, 1 failed"
-    exit 1
-fi
+require_exe test_report
 
 db=$tmp/s.db
 
@@ -239,7 +195,8 @@ for c in "${CHROMIUM:-}" chromium chromium-browser google-chrome; do
 done
 if [ -z "$chromium" ]; then
     notok "browser: chromium not found (the HTML report must be checked in it; run 'make deps-test' as root or 'apt-get install chromium')"
-    finish
+    finish test_report
+    exit
 fi
 
 # browse ARGS...: runs headless Chromium with a fresh profile, no network
@@ -277,4 +234,4 @@ else
     notok "browser: a screenshot of the report (a PNG over 100 kB; got $size bytes)"
 fi
 
-finish
+finish test_report
