@@ -149,6 +149,40 @@ section("allocate: integers summing exactly to the total", function()
   raises("the total must be a number >= 0", cs.allocate, -1, w, { by = "district", weight = "base" })
 end)
 
+section("history.csv: 2023H1 is the register's aggregate; targets are marked illustrative", function()
+  local h = cs.read_csv("data/hoabinh/history.csv")
+  local orgs = cs.read_csv("data/hoabinh/organizations.csv"):filter("status == 'active'")
+  local reps = cs.read_csv("data/hoabinh/reports_2023h1.csv")
+  local agg = orgs:group_by("district", "kind"):agg("count() as orgs", "sum(members) as members",
+    "sum(regular_workers + seasonal_workers) as workers")
+  local rev = orgs:join(reps, "org_id"):group_by("district", "kind"):agg("sum(revenue_vnd) as revenue_vnd")
+  local j = h:filter("period == '2023H1'"):join(agg, { "district", "kind" }, { suffix = "_reg" })
+    :join(rev, { "district", "kind" }, { suffix = "_rep" })
+  eq(#j, #agg, "a row per district and kind")
+  for r in j:rows() do
+    eq(r.orgs, r.orgs_reg, r.district .. " " .. r.kind .. " orgs")
+    eq(r.members, r.members_reg, r.district .. " " .. r.kind .. " members")
+    eq(r.workers, r.workers_reg, r.district .. " " .. r.kind .. " workers")
+    eq(r.revenue_vnd, r.revenue_vnd_rep, r.district .. " " .. r.kind .. " revenue")
+  end
+  local periods = h:distinct("period"):sort("period")
+  eq(table.concat(periods.period:to_table(), ","), "2020H1,2020H2,2021H1,2021H2,2022H1,2022H2,2023H1",
+    "seven half-years")
+  -- Growth differs between districts.
+  local g = cs.project(h:group_by("district", "period"):agg("sum(members) as value"),
+    { method = "trend", to = "2023", by = "district" })
+  local _, fits = cs.project(h:group_by("district", "period"):agg("sum(members) as value"),
+    { method = "trend", to = "2023H1", by = "district" })
+  check(fits:col("rate"):max() - fits:col("rate"):min() > 0.03, "district rates differ")
+  check(#g > 0, "projectable")
+  local t = cs.read_csv("data/hoabinh/targets_2025.csv", { schema = { period = "string" } })
+  eq(#t:filter("basis == nil or not (basis ~= nil)"), 0, "every target has a basis")
+  for r in t:rows() do check(r.basis:find("illustrative", 1, true), "marked illustrative") end
+  local prov = t:filter("district == nil and indicator_id == 'members'").target[1]
+  eq(t:filter("district ~= nil and indicator_id == 'members'"):col("target"):sum(), prov,
+    "the province target is the districts' sum")
+end)
+
 section("remap: totals are kept for full mappings; divided units reported", function()
   local orgs = cs.read_csv("data/hoabinh/organizations.csv")
   local cw = cs.read_csv("data/admin/hoabinh_crosswalk_2025.csv",
