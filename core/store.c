@@ -207,6 +207,11 @@ static int user_version(cs_store *st, int *v)
     return CS_OK;
 }
 
+static int on_sqlite_progress(void *eng)
+{
+    return ((cs_engine *)eng)->interrupted != 0;
+}
+
 /* Brings the store's own tables to SCHEMA_VERSION, in one transaction. */
 static int migrate(cs_store *st, const char *path)
 {
@@ -253,6 +258,8 @@ int cs_store_open(cs_engine *eng, const char *path, cs_store **out)
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
     sqlite3_db_config(st->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     sqlite3_busy_timeout(st->db, 5000);
+    /* cs_engine_interrupt() stops SQL work too (every ~1000 VM steps). */
+    sqlite3_progress_handler(st->db, 1000, on_sqlite_progress, st->eng);
     /* WAL: readers never wait for the writer; NORMAL sync is durable
     ** across a process crash, which is what a killed job is. */
     if ((rc = exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
