@@ -11,8 +11,9 @@ LUA      ?= lua5.4
 # Debian packages and the pkg-config names they provide.
 DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
             libutf8proc-dev libicu-dev nettle-dev libxlsxwriter-dev
-# Only the tests need a browser (the HTML report is rendered in it).
-DEB_TEST_PKGS = chromium
+# Only the tests need a browser (the HTML report is rendered in it) and
+# the time zone database (schedules are checked across daylight saving).
+DEB_TEST_PKGS = chromium tzdata
 PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc nettle xlsxwriter
 PC_TEST   = cmocka
 

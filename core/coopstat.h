@@ -168,6 +168,37 @@ int cs_fit_loglinear(const double *x, const double *y, size_t n, cs_fit *out);
 int cs_apportion(int64_t total, const double *weights, size_t n, int64_t *out);
 
 /* ------------------------------------------------------------------ */
+/* Schedules (sched.c)                                                */
+/* ------------------------------------------------------------------ */
+/* A cron schedule: bit sets of the minutes, hours, days of month, months
+** and days of week (0 = Sunday) it fires on. */
+typedef struct cs_cron {
+    uint64_t minute;
+    uint32_t hour, dom;
+    uint16_t month;
+    uint8_t dow;
+    int dom_star, dow_star; /* the field starts with '*' */
+} cs_cron;
+
+/* Parses a 5-field cron expression ("0 6 * * 1", "0-59/15 8-17 * * mon-fri",
+** "0 0 1,15 jan,jul *") or a shorthand (@hourly, @daily, @midnight,
+** @weekly, @monthly, @yearly, @annually).  Errors: CS_EPARSE naming the
+** field and the reason ("field 2 (hour) '24': out of range 0-23"), or a
+** day of month no chosen month has. */
+int cs_cron_parse(cs_engine *eng, const char *expr, cs_cron *out);
+/* The first time after AFTER (seconds since the epoch) that C fires, in
+** the process's time zone (TZ).  A wall-clock time skipped by a
+** daylight-saving change does not fire that day; one that occurs twice
+** fires once.  Errors: CS_ENOTFOUND (never fires before the year 3000). */
+int cs_cron_next(cs_engine *eng, const cs_cron *c, int64_t after, int64_t *next);
+
+/* "90s", "10m", "2h" (a bare number is seconds) -> seconds > 0;
+** "512K", "512M", "2G" (a bare number is bytes) -> bytes > 0.
+** Errors: CS_EPARSE. */
+int cs_parse_duration(const char *s, int64_t *seconds);
+int cs_parse_size(const char *s, int64_t *bytes);
+
+/* ------------------------------------------------------------------ */
 /* Digests (SHA-256, lowercase hex)                                   */
 /* ------------------------------------------------------------------ */
 #define CS_HASH_HEX 65 /* 64 hex digits and the NUL */
