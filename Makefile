@@ -10,10 +10,11 @@ LUA      ?= lua5.4
 
 # Debian packages and the pkg-config names they provide.
 DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
-            libutf8proc-dev libicu-dev nettle-dev libxlsxwriter-dev
+            libutf8proc-dev libicu-dev nettle-dev libxlsxwriter-dev \
+            libreadline-dev
 # Only the tests need a browser (the HTML report is rendered in it) and
 # the time zone database (schedules are checked across daylight saving).
-DEB_TEST_PKGS = chromium tzdata
+DEB_TEST_PKGS = chromium tzdata tmux
 PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc nettle xlsxwriter
 PC_TEST   = cmocka
 
@@ -21,6 +22,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null)
 CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 icu-i18n icu-uc nettle 2>/dev/null)
 BIND_LIBS  := $(shell pkg-config --libs xlsxwriter 2>/dev/null)
+# GNU readline, for the REPL's line editing: the program only.  (Its
+# --cflags, from tinfo, redefine _XOPEN_SOURCE, so they are not taken.)
+CLI_LIBS   := $(shell pkg-config --libs readline 2>/dev/null || echo -lreadline)
 TEST_CFLAGS:= $(shell pkg-config --cflags $(PC_TEST) 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs $(PC_TEST) 2>/dev/null)
 # Lua 5.4's C-module folder: Debian's own under /usr, else the one that
@@ -44,7 +48,7 @@ LDFLAGS_ALL = $(LDFLAGS)
 
 ifeq ($(SANITIZE),1)
 BUILD := build-san
-CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer \
+CFLAGS_ALL  += -fsanitize=address,undefined -fno-omit-frame-pointer -DCS_SANITIZED \
                -fno-sanitize-recover=undefined
 LDFLAGS_ALL += -fsanitize=address,undefined
 endif
@@ -125,7 +129,7 @@ $(LUAMOD): $(BIND_OBJ) $(LIBCORE)
 	  $(LDFLAGS_ALL)
 
 $(EXE): $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE)
-	$(CC) -o $@ $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE) $(PKG_LIBS) -lm -Wl,-E \
+	$(CC) -o $@ $(CLI_OBJ) $(BIND_OBJ) $(LIBCORE) $(PKG_LIBS) $(CLI_LIBS) -lm -Wl,-E \
 	  $(LDFLAGS_ALL)
 
 $(BUILD)/tests/%: tests/%.c $(LIBCORE)

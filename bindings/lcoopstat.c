@@ -7,6 +7,7 @@
 ** through its user value, and whichever box is still open when the
 ** engine is finalized (at lua_close) is freed by the engine first.
 */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <dirent.h>
 #include <limits.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@ _Static_assert(SIZE_MAX >= INT64_MAX, "coopstat needs a 64-bit size_t");
 
 /* Every module function and method has these upvalues; the __index
 ** closures have the methods table as a third. */
+#define LUA_ALLOC_REG "coopstat.use_lua_alloc"
 #define UV_ENGINE lua_upvalueindex(1)
 #define UV_NULL lua_upvalueindex(2)
 #define UV_METHODS lua_upvalueindex(3)
@@ -133,11 +135,27 @@ static engbox *push_engine(lua_State *L)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    if (cs_engine_new(NULL, NULL, &eb->eng) != CS_OK)
-        luaL_error(L, "coopstat: cannot create the engine: out of memory");
+    {
+        /* The host may ask the engine to allocate through the state's
+        ** allocator (a job's memory limit counts both). */
+        void *ud = NULL;
+        lua_Alloc f = NULL;
+        if (lua_getfield(L, LUA_REGISTRYINDEX, LUA_ALLOC_REG) == LUA_TBOOLEAN &&
+            lua_toboolean(L, -1))
+            f = lua_getallocf(L, &ud);
+        lua_pop(L, 1);
+        if (cs_engine_new(f, ud, &eb->eng) != CS_OK)
+            luaL_error(L, "coopstat: cannot create the engine: out of memory");
+    }
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, ENGINE_REG);
     return eb;
+}
+
+void lcoopstat_use_lua_allocator(lua_State *L)
+{
+    lua_pushboolean(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUA_ALLOC_REG);
 }
 
 cs_engine *lcoopstat_engine(lua_State *L)
@@ -1047,7 +1065,9 @@ static size_t screen_width(void)
     return (size_t)w;
 }
 
-static int ds_tostring(lua_State *L)
+/* Pushes the table of the dataset at 1: at most ROWS rows, WIDTH
+** cells wide (0: no limit). */
+static int push_table(lua_State *L, size_t rows, size_t width)
 {
     dsbox *b = luaL_checkudata(L, 1, DATASET_MT);
     cs_format_options fo;
@@ -1058,8 +1078,8 @@ static int ds_tostring(lua_State *L)
         lua_pushliteral(L, "coopstat.dataset (closed)");
         return 1;
     }
-    fo.max_rows = SHOW_ROWS;
-    fo.width = screen_width();
+    fo.max_rows = rows;
+    fo.width = width;
     fo.show_types = 0;
     luaL_checkstack(L, 4, NULL);
     rc = cs_dataset_format(b->ds, &fo, &s);
@@ -1069,6 +1089,24 @@ static int ds_tostring(lua_State *L)
         len--;
     push_owned(L, b->h.eb->eng, s, len);
     return 1;
+}
+
+static int ds_tostring(lua_State *L)
+{
+    return push_table(L, SHOW_ROWS, screen_width());
+}
+
+/* cs._format(ds [, width [, rows]]): tostring(ds) fitted to a screen of
+** WIDTH cells (default $COLUMNS) showing at most ROWS rows (default 20);
+** 0 is no limit.  For the REPL, which knows its terminal's size. */
+static int l_format(lua_State *L)
+{
+    lua_Integer w = luaL_optinteger(L, 2, (lua_Integer)screen_width());
+    lua_Integer r = luaL_optinteger(L, 3, SHOW_ROWS);
+    luaL_checkudata(L, 1, DATASET_MT);
+    luaL_argcheck(L, w >= 0, 2, "negative width");
+    luaL_argcheck(L, r >= 0, 3, "negative row count");
+    return push_table(L, (size_t)r, (size_t)w);
 }
 
 static int ds_names(lua_State *L)
@@ -2143,6 +2181,17 @@ static int l_listdir(lua_State *L)
     return 1;
 }
 
+/* cs._realpath(path) -> the absolute path with links and ".." resolved,
+** or nil when it does not exist. */
+static int l_realpath(lua_State *L)
+{
+    char *r = realpath(luaL_checkstring(L, 1), NULL);
+    if (!r) return 0;
+    lua_pushstring(L, r);
+    free(r);
+    return 1;
+}
+
 /* cs._exe_dir() -> the directory of the running program (nil when it
 ** cannot be read), to find the files installed beside it. */
 static int l_exe_dir(lua_State *L)
@@ -2163,6 +2212,8 @@ static const luaL_Reg lib_funcs[] = {{"clock", l_clock},
                                      {"sha256", l_sha256},
                                      {"_listdir", l_listdir},
                                      {"_exe_dir", l_exe_dir},
+                                     {"_format", l_format},
+                                     {"_realpath", l_realpath},
                                      {"_xlsx_write", l_xlsx_write},
                                      {"read_csv", l_read_csv},
                                      {"read_csv_string", l_read_csv_string},

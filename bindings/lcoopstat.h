@@ -66,7 +66,8 @@
 **   cs.matches_published, cs.dims_sum_to_total, cs.validate
 **   (coopstat.rules), cs.report (coopstat.report); see
 **   docs/en/indicators.md.  cs._listdir, cs._exe_dir and cs._share_dir
-**   serve those parts and are not for scripts.
+**   serve those parts, cs._format(ds [, width [, rows]]) (tostring(ds)
+**   at a given screen size) the REPL; they are not for scripts.
 **
 ** Values reach Lua as: int64 -> integer, float64 -> float, string ->
 ** string (UTF-8, NFC), bool -> boolean, date -> ISO string
@@ -86,6 +87,11 @@ LUAMOD_API int luaopen_coopstat(lua_State *L);
 ** been opened yet, so that a host can hand it to cs_engine_interrupt()
 ** from a signal handler.  Raises a Lua error when out of memory. */
 cs_engine *lcoopstat_engine(lua_State *L);
+
+/* Makes the engine of L allocate through L's allocator (lua_getallocf),
+** so that a limit set by an accounting allocator covers the engine's
+** buffers too.  Call before the module is first opened in L. */
+void lcoopstat_use_lua_allocator(lua_State *L);
 
 /* Makes PATH the store cs.open() opens when given none (the host's
 ** --db option), ahead of $COOPSTAT_DB and ./coopstat.db. */

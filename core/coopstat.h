@@ -616,6 +616,12 @@ size_t cs_text_distance(const char *a, const char *b);
 ** *OUTLEN bytes.  Errors: CS_EENCODING (invalid UTF-8), CS_ENOMEM. */
 int cs_text_name_key(cs_engine *eng, const char *s, size_t len, int loose,
                      char **out, size_t *outlen);
+/* The NFC form of UTF-8 text S[0..LEN) (letters typed decomposed, "a"
+** then a combining mark, become one code point).  On CS_OK *OUT is a new
+** string (free with cs_free_str) of *OUTLEN bytes.  Errors: CS_EENCODING
+** (invalid UTF-8), CS_EINVAL (a zero byte in S), CS_ENOMEM. */
+int cs_text_nfc(cs_engine *eng, const char *s, size_t len, char **out,
+                size_t *outlen);
 /* Returns 1 when S[0..LEN) is valid UTF-8 (no overlongs, surrogates or
 ** values beyond U+10FFFF); else 0 and *BAD_OFFSET = first bad byte. */
 int cs_utf8_valid(const char *s, size_t len, size_t *bad_offset);
@@ -734,6 +740,11 @@ int cs_store_has_table(cs_store *st, const char *table, int *found);
 /* Transactions nest (savepoints).  A rollback keeps the engine's error
 ** message (the cause).  cs_store_depth() is the number open. */
 int cs_store_begin(cs_store *st);
+/* Opens the outermost transaction taking the write lock at once (BEGIN
+** IMMEDIATE), so that what it reads cannot change before it writes: the
+** lease of a scheduled run.  Closed by cs_store_commit/rollback.
+** Errors: CS_EMISUSE inside a transaction, CS_EBUSY. */
+int cs_store_begin_immediate(cs_store *st);
 int cs_store_commit(cs_store *st);
 int cs_store_rollback(cs_store *st);
 int cs_store_depth(const cs_store *st);

@@ -157,6 +157,25 @@ static int emit_row(fmt_state *st, cs_buf *out, cs_buf *cell, size_t row,
     return rc;
 }
 
+/* A table still wider than WIDTH (the one column kept is wider than the
+** screen) has its widest shown column narrowed, down to one cell. */
+static void narrow(fmt_state *st, size_t width)
+{
+    size_t c, total = st->elided ? 3 : 0, n = 0;
+    for (c = 0; c < st->ds->ncols; c++)
+        if (st->shown[c]) total += st->widths[c] + (n++ ? 2 : 0);
+    while (total > width) {
+        size_t best = st->ds->ncols;
+        for (c = 0; c < st->ds->ncols; c++)
+            if (st->shown[c] && st->widths[c] > 1 &&
+                (best == st->ds->ncols || st->widths[c] > st->widths[best]))
+                best = c;
+        if (best == st->ds->ncols) break;
+        st->widths[best]--;
+        total--;
+    }
+}
+
 int cs_dataset_format(const cs_dataset *ds, const cs_format_options *opt,
                       char **out)
 {
@@ -226,17 +245,21 @@ int cs_dataset_format(const cs_dataset *ds, const cs_format_options *opt,
         st.elided = left < right;
         st.gap = left - 1;
     }
+    if (opt && opt->width) narrow(&st, opt->width);
 
     if (ncols > 0) {
         if ((rc = emit_row(&st, &b, &cell, 0, 0))) goto done;
         if (opt && opt->show_types && (rc = emit_row(&st, &b, &cell, 0, 1)))
             goto done;
         if ((rc = emit_row(&st, &b, &cell, 0, 2))) goto done;
-        for (r = 0; r < st.nshown; r++) {
+        /* r runs to nshown itself: with one row shown, the "more rows"
+        ** line comes after it. */
+        for (r = 0; r <= st.nshown; r++) {
             if (r == st.head && nrows > st.nshown &&
                 (rc = cs__buf_printf(&b, ELLIPSIS " %zu more rows\n",
                                      nrows - st.nshown)))
                 goto done;
+            if (r == st.nshown) break;
             if ((rc = emit_row(&st, &b, &cell, st.rows[r], 3))) goto done;
         }
     }

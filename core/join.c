@@ -647,7 +647,11 @@ int cs_dataset_join(const cs_dataset *left, const cs_dataset *right,
                 goto done;
             if (r == NONE && how == CS_JOIN_INNER) continue;
             for (;;) {
-                if (em->nb == BATCH && (rc = flush(em))) goto done;
+                /* A key matching many rows emits many per left row: look
+                ** at the flag between batches too. */
+                if (em->nb == BATCH && ((rc = cs__check_interrupt(eng)) ||
+                                        (rc = flush(em))))
+                    goto done;
                 em->l[em->nb] = lrow;
                 em->r[em->nb++] = r == NONE ? NONE
                                   : ks[0].rsel ? ks[0].rsel[r] : r;

@@ -17,6 +17,7 @@ struct cs_store {
     cs_engine *eng;
     sqlite3 *db;
     int depth;          /* open savepoints */
+    int immediate;      /* the outermost was opened by begin_immediate */
 };
 
 /* The schema of the store's own tables, by version (PRAGMA user_version).
@@ -75,6 +76,23 @@ static const char *const migrations[] = {
     /* 5: the administrative units a run's values are on (NULL: the
     ** units of the data; '2025': restated on the units from 1 July 2025). */
     "ALTER TABLE coopstat_runs ADD COLUMN units TEXT;",
+    /* 6: scheduled jobs (cli/jobs.c) and their runs.  A run's row is its
+    ** lease: (job, slot, attempt) is unique, and a row 'running' names
+    ** the process that holds it. */
+    "CREATE TABLE coopstat_jobs ("
+    " name TEXT PRIMARY KEY, schedule TEXT, when_changed TEXT,"
+    " script TEXT, args TEXT NOT NULL DEFAULT '', indicators TEXT,"
+    " period TEXT, timeout_s INTEGER NOT NULL, memory_bytes INTEGER NOT NULL,"
+    " retries INTEGER NOT NULL DEFAULT 0, catch_up TEXT NOT NULL DEFAULT 'once',"
+    " allow_read TEXT NOT NULL DEFAULT '', allow_write TEXT NOT NULL DEFAULT '',"
+    " cwd TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1,"
+    " created_at TEXT NOT NULL, last_slot INTEGER, last_fingerprint TEXT);"
+    "CREATE TABLE coopstat_job_runs ("
+    " id INTEGER PRIMARY KEY, job TEXT NOT NULL, slot INTEGER NOT NULL,"
+    " attempt INTEGER NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL,"
+    " pid INTEGER, host TEXT, started_at TEXT NOT NULL, finished_at TEXT,"
+    " seconds REAL, error TEXT, values_written INTEGER, indicator_run INTEGER,"
+    " UNIQUE (job, slot, attempt));",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -159,6 +177,20 @@ int cs_store_begin(cs_store *st)
     return CS_OK;
 }
 
+int cs_store_begin_immediate(cs_store *st)
+{
+    int rc;
+    if (st->depth != 0)
+        return cs__error(st->eng, CS_EMISUSE, "begin_immediate inside a transaction");
+    if ((rc = exec(st, "BEGIN IMMEDIATE"))) return rc;
+    if ((rc = cs_store_begin(st))) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    st->immediate = 1;
+    return CS_OK;
+}
+
 int cs_store_commit(cs_store *st)
 {
     char sql[48];
@@ -168,6 +200,10 @@ int cs_store_commit(cs_store *st)
     snprintf(sql, sizeof sql, "RELEASE cs_%d", st->depth);
     if ((rc = exec(st, sql))) return rc;
     st->depth--;
+    if (st->depth == 0 && st->immediate) {
+        st->immediate = 0;
+        return exec(st, "COMMIT");
+    }
     return CS_OK;
 }
 
@@ -178,9 +214,10 @@ int cs_store_rollback(cs_store *st)
     if (st->depth == 0)
         return cs__error(st->eng, CS_EMISUSE, "no transaction to roll back");
     /* Keeps the error that caused the rollback as the engine's. */
-    snprintf(sql, sizeof sql, "ROLLBACK TO cs_%d; RELEASE cs_%d", st->depth,
-             st->depth);
+    snprintf(sql, sizeof sql, "ROLLBACK TO cs_%d; RELEASE cs_%d%s", st->depth,
+             st->depth, st->depth == 1 && st->immediate ? "; ROLLBACK" : "");
     st->depth--;
+    if (st->depth == 0) st->immediate = 0;
     if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_free(msg);
         return CS_ESQL;
@@ -217,6 +254,9 @@ static int migrate(cs_store *st, const char *path)
 {
     int v = 0, rc;
     char sql[64];
+    /* Up to date: no lock needed (readers must not wait for a writer). */
+    if ((rc = user_version(st, &v))) return rc;
+    if (v == SCHEMA_VERSION) return CS_OK;
     if ((rc = exec(st, "BEGIN IMMEDIATE"))) return rc;
     if ((rc = user_version(st, &v))) goto fail;
     if (v > SCHEMA_VERSION) {

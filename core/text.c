@@ -138,6 +138,26 @@ int cs__nfc(cs_engine *eng, const char *s, size_t len, cs_buf *out)
     return CS_OK;
 }
 
+int cs_text_nfc(cs_engine *eng, const char *s, size_t len, char **out,
+                size_t *outlen)
+{
+    cs_buf b;
+    int rc;
+    *out = NULL;
+    *outlen = 0;
+    if (memchr(s, '\0', len))
+        return cs__error(eng, CS_EINVAL, "text holds a zero byte");
+    cs__buf_init(&b, eng);
+    rc = cs__nfc(eng, s, len, &b);
+    if (!rc) {
+        *outlen = b.len;
+        *out = cs__buf_detach(&b);
+        if (!*out) rc = cs__oom(eng);
+    }
+    cs__buf_free(&b);
+    return rc;
+}
+
 size_t cs_text_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b), i, j, row[65];

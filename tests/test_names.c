@@ -1,7 +1,8 @@
 /*
 ** test_names.c: Vietnamese name keys (tone placement old and new,
-** decomposed input, type words, Ð for Đ, names without marks) and joins
-** that match names by their keys.
+** decomposed input, type words, Ð for Đ, names without marks), joins
+** that match names by their keys, and text brought to NFC (what the REPL
+** does to a line typed decomposed).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 
 #include "coopstat.h"
 #include "dsspec.h"
+#include "tally.h"
 
 static void key_is(cs_engine *eng, const char *name, int loose, const char *want)
 {
@@ -100,11 +102,62 @@ static void test_join_by_name(void **state)
     cs_engine_free(eng);
 }
 
+static void test_text_nfc_composes_decomposed_letters(void **state)
+{
+    cs_engine *eng;
+    char *s = NULL;
+    size_t len;
+    long n;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    /* "Lạc Sơn" typed decomposed (a + dot below, o + horn). */
+    assert_int_equal(cs_text_nfc(eng, "La\xCC\xA3" "c So\xCC\x9B" "n", 11,
+                                 &s, &len), CS_OK);
+    assert_string_equal(s, "L\xE1\xBA\xA1" "c S\xC6\xA1" "n");
+    assert_int_equal(len, 10);
+    cs_free_str(eng, s);
+    assert_int_equal(cs_text_nfc(eng, "x = 1", 5, &s, &len), CS_OK);
+    assert_string_equal(s, "x = 1");
+    cs_free_str(eng, s);
+    assert_int_equal(cs_text_nfc(eng, "", 0, &s, &len), CS_OK);
+    assert_string_equal(s, "");
+    assert_int_equal(len, 0);
+    cs_free_str(eng, s);
+    /* Errors: invalid UTF-8, a zero byte. */
+    assert_int_equal(cs_text_nfc(eng, "a\xFF", 2, &s, &len), CS_EENCODING);
+    assert_null(s);
+    assert_int_equal(cs_text_nfc(eng, "a\0b", 3, &s, &len), CS_EINVAL);
+    assert_null(s);
+    cs_engine_free(eng);
+    /* Out of memory at every allocation: CS_ENOMEM, nothing leaked. */
+    for (n = 1; n < 100; n++) {
+        tally t = {0, 0, 0, 0};
+        int rc;
+        const char *in = "Hoa\xCC\x80 Bi\xCC\x80nh";
+        t.fail_at = n;
+        if (cs_engine_new(tally_alloc, &t, &eng)) continue;
+        rc = cs_text_nfc(eng, in, strlen(in), &s, &len);
+        if (rc == CS_OK) {
+            assert_string_equal(s, "Ho\xC3\xA0 B\xC3\xACnh");
+            cs_free_str(eng, s);
+        } else {
+            assert_int_equal(rc, CS_ENOMEM);
+            assert_null(s);
+        }
+        cs_engine_free(eng);
+        assert_int_equal(t.live, 0);
+        assert_true(t.bytes == 0);
+        if (rc == CS_OK) break;
+    }
+    assert_true(n > 1 && n < 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_keys),
         cmocka_unit_test(test_join_by_name),
+        cmocka_unit_test(test_text_nfc_composes_decomposed_letters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

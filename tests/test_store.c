@@ -644,6 +644,55 @@ static void test_store_oom_sweep(void **state)
     assert_true(done);
 }
 
+/* BEGIN IMMEDIATE: a second connection cannot write (or take the lock)
+** until it ends; commit and rollback close it; not inside another. */
+static void test_store_immediate_transactions(void **state)
+{
+    cs_engine *eng;
+    cs_store *a, *b;
+    cs_dataset *ds;
+    cs_value v;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &a), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &b), CS_OK);
+    assert_int_equal(cs_store_exec(a, "CREATE TABLE t (x INTEGER)", NULL, 0, NULL), CS_OK);
+    assert_int_equal(cs_store_exec(b, "PRAGMA busy_timeout = 100", NULL, 0, NULL), CS_OK);
+    assert_int_equal(cs_store_begin_immediate(a), CS_OK);
+    assert_int_equal(cs_store_depth(a), 1);
+    assert_int_equal(cs_store_exec(a, "INSERT INTO t VALUES (1)", NULL, 0, NULL), CS_OK);
+    /* The other connection waits, then gives up: the lock is held. */
+    assert_int_equal(cs_store_begin_immediate(b), CS_EBUSY);
+    assert_int_equal(cs_store_depth(b), 0);
+    /* ... but can still open the store and read (no lock to open it). */
+    {
+        cs_store *c;
+        assert_int_equal(cs_store_open(eng, path, &c), CS_OK);
+        assert_int_equal(cs_store_query(c, "SELECT count(*) AS n FROM t", NULL, 0, &ds), CS_OK);
+        cs_column_get(cs_dataset_column(ds, 0), 0, &v);
+        assert_int_equal(v.u.i, 0); /* not committed yet */
+        cs_dataset_free(ds);
+        cs_store_close(c);
+    }
+    assert_int_equal(cs_store_begin_immediate(a), CS_EMISUSE);
+    assert_int_equal(cs_store_commit(a), CS_OK);
+    assert_int_equal(cs_store_depth(a), 0);
+    /* Rolled back: nothing stays, and the lock is free again. */
+    assert_int_equal(cs_store_begin_immediate(b), CS_OK);
+    assert_int_equal(cs_store_exec(b, "INSERT INTO t VALUES (2)", NULL, 0, NULL), CS_OK);
+    assert_int_equal(cs_store_rollback(b), CS_OK);
+    assert_int_equal(cs_store_begin_immediate(a), CS_OK);
+    assert_int_equal(cs_store_commit(a), CS_OK);
+    assert_int_equal(cs_store_query(a, "SELECT group_concat(x) AS xs FROM t", NULL, 0, &ds), CS_OK);
+    cs_column_get(cs_dataset_column(ds, 0), 0, &v);
+    assert_int_equal(v.u.s.len, 1);
+    assert_memory_equal(v.u.s.p, "1", 1);
+    cs_dataset_free(ds);
+    cs_store_close(a);
+    cs_store_close(b);
+    cs_engine_free(eng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -668,6 +717,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_oom_sweep, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_store_immediate_transactions,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
