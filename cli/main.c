@@ -17,6 +17,7 @@
 #include "lualib.h"
 
 #include "../bindings/lcoopstat.h"
+#include "repl.h"
 #include "storecmd.h"
 
 
@@ -34,7 +35,7 @@ static int cmd_lua(int argc, char **argv);
 static const command commands[] = {
     {"run", cmd_run, "run a Lua script with the coopstat module"},
     {"help", cmd_help, "show help for a command"},
-    {"repl", NULL, "interactive Lua prompt with coopstat loaded"},
+    {"repl", cmd_repl, "interactive Lua prompt with coopstat loaded (the default)"},
     {"init", cmd_init, "create the store (SQLite); --sample adds the Hoa Binh data"},
     {"import", cmd_import, "import a CSV file into the store as a table"},
     {"sql", cmd_sql, "run SQL against the store"},
@@ -80,11 +81,17 @@ static void usage(FILE *f)
     fprintf(f, "usage: " PROGNAME " COMMAND [ARGS...]\n"
                "       " PROGNAME " --version | --help\n\nCommands:\n");
     list_summaries(f, 1);
-    fprintf(f, "\nPlanned, not available in this version:\n");
-    list_summaries(f, 0);
+    {
+        size_t i, planned = 0;
+        for (i = 0; i < NCOMMANDS; i++) planned += commands[i].run == NULL;
+        if (planned) {
+            fprintf(f, "\nPlanned, not available in this version:\n");
+            list_summaries(f, 0);
+        }
+    }
     fprintf(f, "\nRun '" PROGNAME " COMMAND --help' for a command's options."
-               "\nWith no command, " PROGNAME " will start the REPL once it "
-               "is available.\n");
+               "\nWith no command, " PROGNAME " starts the REPL (" PROGNAME
+               " repl).\n");
 }
 
 static void list_commands(FILE *f)
@@ -144,6 +151,10 @@ static int cmd_help(int argc, char **argv)
         return EXIT_OK;
     }
     if (c->run == NULL) return not_available(c->name);
+    if (c->run == cmd_repl) {
+        fputs(repl_usage, stdout);
+        return EXIT_OK;
+    }
     if (c->run == cmd_lua) {
         char *args[] = {argv[1], "--help", NULL};
         return cmd_lua(2, args);
@@ -345,10 +356,7 @@ static int run_state(run_args *ra_)
 int main(int argc, char **argv)
 {
     const command *c;
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2) return cmd_repl(argc, argv); /* no command: the REPL */
     if (is_help(argv[1])) {
         usage(stdout);
         return EXIT_OK;
@@ -359,13 +367,14 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     /* --db PATH before the command applies to it. */
-    while (argc > 2 && strncmp(argv[1], "--db", 4) == 0) {
+    while (argc > 1 && strncmp(argv[1], "--db", 4) == 0) {
         int i = 1;
         if (!take_db_option(argc, argv, &i)) break;
         argv[i] = argv[0];
         argc -= i;
         argv += i;
     }
+    if (argc < 2) return cmd_repl(argc, argv); /* coopstat --db PATH */
     if (argv[1][0] == '-') {
         fprintf(stderr, PROGNAME ": unknown option '%s'\n", argv[1]);
         usage(stderr);

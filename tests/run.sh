@@ -3,7 +3,8 @@
 #   BUILD=build sh tests/run.sh build/tests/test_*     (what `make test` does)
 # Runs each cmocka binary given (counting its PASSED/FAILED lines), each
 # tests/lua/test_*.lua through $BUILD/coopstat (one test each),
-# tests/test_cli.sh and tests/test_report.sh (one test per check) and
+# tests/test_cli.sh, test_report.sh, test_jobs.sh and test_repl.sh (one
+# test per check; the REPL's needs tmux) and
 # tests/lua/test_api.lua under a stock lua5.4 with LUA_CPATH=$BUILD/?.so
 # (one test).
 # Exits non-zero when anything failed or crashed.
@@ -75,8 +76,9 @@ for script in tests/lua/test_*.lua; do
 done
 
 # --- the command line and the report (one test per "ok -" line) ---------
-# The report's test renders its HTML in headless Chromium.
-for script in tests/test_cli.sh tests/test_report.sh; do
+# The report's test renders its HTML in headless Chromium; the REPL's is
+# typed in a tmux terminal.
+for script in tests/test_cli.sh tests/test_report.sh tests/test_repl.sh; do
     echo "== $script"
     BUILD="$BUILD" sh "$script" >"$tmp/out" 2>&1
     rc=$?
