@@ -17,6 +17,7 @@
 #include "lualib.h"
 
 #include "../bindings/lcoopstat.h"
+#include "jobs.h"
 #include "repl.h"
 #include "storecmd.h"
 
@@ -43,7 +44,7 @@ static const command commands[] = {
     {"indicators", cmd_lua, "list, run, show, explain and export indicators"},
     {"validate", cmd_lua, "check published and computed figures against the rules"},
     {"report", cmd_lua, "write the indicator report (HTML, XLSX or Markdown)"},
-    {"jobs", NULL, "list and run scheduled jobs"},
+    {"jobs", cmd_jobs, "scheduled jobs: add, list, run, run-due, daemon, history"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -51,13 +52,21 @@ static const command commands[] = {
 static const char run_usage[] =
     "usage: " PROGNAME " run [--db PATH] [--] SCRIPT.lua [ARGS...]\n"
     "       " PROGNAME " run [--db PATH] - [ARGS...]   (the script on stdin)\n"
+    "       " PROGNAME " run --sandbox [--timeout 10m] [--memory 512M]\n"
+    "                    [--allow-read DIR]... SCRIPT.lua [ARGS...]\n"
     "\n"
     "Runs a Lua 5.4 script.  require(\"coopstat\") loads the built-in\n"
     "module.  The script sees its arguments in the global table 'arg'\n"
     "(arg[0] is the script, arg[1] the first argument) and as '...'.\n"
     "cs.open() with no path opens the --db store (else $COOPSTAT_DB, else\n"
     "./coopstat.db).  Errors are reported with a traceback and exit\n"
-    "status 1.\n";
+    "status 1.\n"
+    "\n"
+    "--sandbox runs the script as a scheduled job's script runs: in a\n"
+    "restricted environment (only the coopstat module; no os.execute,\n"
+    "io.popen, debug, binary chunks; files read only under the --allow-read\n"
+    "folders, default ./data and the installed sample data; writes only\n"
+    "through the store), with the time and memory limits given.\n";
 
 static const command *find_command(const char *name)
 {
@@ -153,6 +162,10 @@ static int cmd_help(int argc, char **argv)
     if (c->run == NULL) return not_available(c->name);
     if (c->run == cmd_repl) {
         fputs(repl_usage, stdout);
+        return EXIT_OK;
+    }
+    if (c->run == cmd_jobs) {
+        fputs(jobs_usage, stdout);
         return EXIT_OK;
     }
     if (c->run == cmd_lua) {
@@ -285,12 +298,42 @@ static int run_state(run_args *ra);
 static int cmd_run(int argc, char **argv)
 {
     run_args ra;
-    int i = 1;
+    int i = 1, sandbox = 0, nallow = 0;
+    int64_t timeout = 0, memory = 0;
+    char **allow = argv; /* the --allow-read folders, gathered in place */
     if (argc > 1 && is_help(argv[1])) {
         fputs(run_usage, stdout);
         return EXIT_OK;
     }
-    while (i < argc && take_db_option(argc, argv, &i)) i++;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        int takes = strcmp(a, "--timeout") == 0 || strcmp(a, "--memory") == 0 ||
+                    strcmp(a, "--allow-read") == 0;
+        if (take_db_option(argc, argv, &i)) continue;
+        if (strcmp(a, "--sandbox") == 0) {
+            sandbox = 1;
+            continue;
+        }
+        if (!takes) break;
+        if (i + 1 >= argc) {
+            fprintf(stderr, PROGNAME ": run: option %s needs a value\n%s", a, run_usage);
+            return EXIT_USAGE;
+        }
+        if ((strcmp(a, "--timeout") == 0 && cs_parse_duration(argv[i + 1], &timeout)) ||
+            (strcmp(a, "--memory") == 0 && cs_parse_size(argv[i + 1], &memory))) {
+            fprintf(stderr, PROGNAME ": run: %s '%s': expected %s\n", a, argv[i + 1],
+                    a[2] == 't' ? "a duration such as 90s, 10m or 2h"
+                                : "a size such as 512M or 2G");
+            return EXIT_USAGE;
+        }
+        if (strcmp(a, "--allow-read") == 0) allow[nallow++] = argv[i + 1];
+        i++;
+    }
+    if (!sandbox && (timeout || memory || nallow)) {
+        fprintf(stderr, PROGNAME ": run: --timeout, --memory and --allow-read go with "
+                        "--sandbox\n");
+        return EXIT_USAGE;
+    }
     if (i < argc && strcmp(argv[i], "--") == 0)
         i++;
     else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -302,6 +345,14 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, PROGNAME ": run: missing the script to run\n%s",
                 run_usage);
         return EXIT_USAGE;
+    }
+    if (sandbox) {
+        if (strcmp(argv[i], "-") == 0) {
+            fprintf(stderr, PROGNAME ": run: --sandbox needs a script file, not stdin\n");
+            return EXIT_USAGE;
+        }
+        return run_sandboxed(argv[i], argc - i - 1, argv + i + 1, timeout, memory, allow,
+                             nallow);
     }
     ra.command = NULL;
     ra.script = strcmp(argv[i], "-") == 0 ? NULL : argv[i];

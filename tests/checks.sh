@@ -5,6 +5,7 @@
 #   ok NAME, notok NAME            count a check and print its line
 #   run_cmd COMMAND..., run ARGS...  run, leaving $tmp/out, $tmp/err, $rc
 #   expect NAME STATUS out|err TEXT  the last run's status and output
+#   check NAME COMMAND...          ok when COMMAND succeeds
 #   require_exe NAME               stop with one failure unless EXE is built
 #   finish NAME                    the summary line; the exit status
 
@@ -47,6 +48,13 @@ expect() {
     else
         notok "$1 (status $rc, wanted $2 and '$4' in std$3)"
     fi
+}
+
+# check NAME COMMAND...: ok when COMMAND succeeds.
+check() {
+    name=$1
+    shift
+    if "$@" >/dev/null 2>&1; then ok "$name"; else notok "$name"; fi
 }
 
 # require_exe NAME: the program must be built, else one failed check.

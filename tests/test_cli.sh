@@ -10,7 +10,7 @@ require_exe test_cli
 
 run --help
 expect "--help lists run" 0 out "run "
-expect "--help marks planned commands" 0 out "not available in this version"
+expect "--help lists the jobs" 0 out "jobs        scheduled jobs"
 expect "--help lists the REPL" 0 out "repl        interactive Lua prompt"
 run -h
 expect "-h is --help" 0 out "usage: coopstat"
@@ -49,7 +49,7 @@ run --bogus
 expect "unknown option: status 2" 2 err "unknown option '--bogus'"
 
 run jobs
-expect "jobs is not available" 2 err "'jobs' is not available in this version"
+expect "jobs without a subcommand: usage" 2 err "missing a subcommand"
 
 run run
 expect "run without a script: status 2" 2 err "missing the script"

@@ -12,13 +12,6 @@ CHECKS_NAME=report
 . "$(dirname "$0")/checks.sh"
 root=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 
-# check NAME COMMAND...: ok when COMMAND succeeds.
-check() {
-    name=$1
-    shift
-    if "$@" >/dev/null 2>&1; then ok "$name"; else notok "$name"; fi
-}
-
 # no_leftovers NAME FILE: no FILE.tmp-* is left.
 no_leftovers() {
     set -- "$1" "$2".tmp-*
