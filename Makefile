@@ -14,7 +14,8 @@ DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
             libreadline-dev
 # Only the tests need a browser (the HTML report is rendered in it) and
 # the time zone database (schedules are checked across daylight saving).
-DEB_TEST_PKGS = chromium tzdata tmux
+DEB_TEST_PKGS = chromium tzdata tmux clang libclang-rt-14-dev clang-tidy cppcheck \
+                valgrind
 PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc nettle xlsxwriter
 PC_TEST   = cmocka
 
@@ -70,6 +71,7 @@ LUAMOD   = $(BUILD)/coopstat.so
 EXE      = $(BUILD)/coopstat
 
 .PHONY: all deps deps-test run test test-unit test-lua install uninstall clean bench \
+        fuzz fuzz-build lint check \
         data help
 all: $(LIBCORE) $(LUAMOD) $(EXE)
 
@@ -165,7 +167,56 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/coopstat $(DESTDIR)$(LUA_CMOD)/coopstat.so
 	rm -rf $(DESTDIR)$(PREFIX)/share/coopstat
 
+# --- hardening: fuzzing, static analysis, valgrind ------------------------
+# make fuzz FUZZ_SECONDS=N: each libFuzzer target (tests/fuzz/) for N seconds,
+# on a core built with clang and coverage; crashes fail the target and are
+# kept in tests/fuzz/crashes/.  Seeds come from tests/fuzz/corpus/TARGET.
+FUZZ_SECONDS ?= 10
+FUZZ_BUILD    = build-fuzz
+FUZZ_CC       = clang
+FUZZ_FLAGS    = -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -Icore \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                $(PKG_CFLAGS)
+FUZZ_TARGETS  = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CORE_OBJ = $(CORE_SRC:core/%.c=$(FUZZ_BUILD)/core/%.o)
+
+$(FUZZ_BUILD)/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_CORE_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_CORE_OBJ) -o $@ \
+	  $(CORE_LIBS) -lm
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+
+fuzz: deps-test
+	$(MAKE) fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh \
+	  $(FUZZ_TARGETS)
+
+# make lint: clang-tidy (.clang-tidy) and cppcheck over core/, bindings/ and
+# cli/; any finding fails.
+LINT_SRC = $(CORE_SRC) $(BIND_SRC) $(CLI_SRC)
+lint: deps-test $(BUILD)/gen/embedded_lua.c
+	clang-tidy --quiet $(LINT_SRC) -- -std=c11 -D_POSIX_C_SOURCE=200809L \
+	  -DCS_SHARE_DIR='"/usr/share/coopstat"' -Icore -Ibindings $(PKG_CFLAGS)
+	cppcheck --std=c11 --enable=warning,portability,performance --error-exitcode=1 \
+	  --inline-suppr --quiet -Icore -Ibindings -DCS_SHARE_DIR='"/x"' \
+	  --suppress=missingIncludeSystem $(LINT_SRC)
+
+# make check: the unit tests under valgrind memcheck (leaks and invalid
+# accesses fail).
+check: deps-test
+	$(MAKE) all $(TEST_BIN)
+	@for t in $(TEST_BIN); do \
+	  echo "== valgrind $$t"; \
+	  valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    $$t >/dev/null || { echo "check: $$t failed under valgrind"; exit 1; }; \
+	done
+	@echo "check: every unit test clean under valgrind"
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(BIND_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
