@@ -78,7 +78,7 @@ done
 # --- the command line and the report (one test per "ok -" line) ---------
 # The report's test renders its HTML in headless Chromium; the REPL's is
 # typed in a tmux terminal.
-for script in tests/test_cli.sh tests/test_report.sh tests/test_jobs.sh \
+for script in tests/test_cli.sh tests/test_report.sh tests/test_jobs.sh tests/test_crash.sh \
               tests/test_repl.sh; do
     echo "== $script"
     BUILD="$BUILD" sh "$script" >"$tmp/out" 2>&1
