@@ -7,7 +7,12 @@
 ** library returns is checked and raised with the path and lxw_strerror.
 */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <zlib.h>
 
 #include <xlsxwriter.h>
 
@@ -48,6 +53,139 @@ static int book_gc(lua_State *L)
 {
     book_free(luaL_checkudata(L, 1, BOOK_MT));
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking what was written                                          */
+/* ------------------------------------------------------------------ */
+/* libxlsxwriter builds each sheet in a temporary file and does not
+** notice when writing it fails (a full disk): the workbook then holds a
+** sheet cut short, and workbook_close() reports success.  So the file is
+** read back: every XML part of the zip must inflate completely and end
+** with its closing tag. */
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static unsigned le16(const unsigned char *p) { return (unsigned)p[0] | (unsigned)p[1] << 8; }
+
+/* Inflates the raw deflate data DATA[0..N) of an entry of USIZE bytes;
+** 1 when it inflates to USIZE bytes ending (after blanks) with '>' of a
+** closing tag "</...>". */
+static int entry_whole(const unsigned char *data, size_t n, uint32_t usize, int stored)
+{
+    unsigned char out[16384], tail[64];
+    size_t total = 0, keep = 0, i;
+    z_stream z;
+    int rc;
+    if (stored) {
+        if (n < usize) return 0;
+        total = usize;
+        keep = usize < sizeof tail ? usize : sizeof tail;
+        memcpy(tail, data + usize - keep, keep);
+    } else {
+        memset(&z, 0, sizeof z);
+        if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return 0;
+        z.next_in = (unsigned char *)data;
+        z.avail_in = (uInt)n;
+        do {
+            z.next_out = out;
+            z.avail_out = sizeof out;
+            rc = inflate(&z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END) break;
+            {
+                size_t got = sizeof out - z.avail_out;
+                total += got;
+                if (got >= sizeof tail) {
+                    memcpy(tail, out + got - sizeof tail, sizeof tail);
+                    keep = sizeof tail;
+                } else if (got > 0) {
+                    size_t drop = keep + got > sizeof tail ? keep + got - sizeof tail : 0;
+                    memmove(tail, tail + drop, keep - drop);
+                    keep -= drop;
+                    memcpy(tail + keep, out, got);
+                    keep += got;
+                }
+            }
+        } while (rc != Z_STREAM_END);
+        inflateEnd(&z);
+        if (rc != Z_STREAM_END || total != usize) return 0;
+    }
+    i = keep;
+    while (i > 0 && (tail[i - 1] == '\n' || tail[i - 1] == '\r' || tail[i - 1] == ' ')) i--;
+    if (i < 3 || tail[i - 1] != '>') return 0;
+    /* the last tag closes an element */
+    while (i > 0 && tail[i - 1] != '<') i--;
+    return i > 0 && i < keep && (tail[i] == '/' || tail[i] == '?');
+}
+
+/* NULL when every XML part of the zip PATH is whole; else what is wrong. */
+static const char *check_written(const char *path, char *why, size_t size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    long len;
+    size_t n, off, cd, i, count;
+    const char *res = NULL;
+    if (!f) return "cannot read the file back";
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 22 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return "the file is too short to be a workbook";
+    }
+    n = (size_t)len;
+    buf = malloc(n);
+    if (!buf || fread(buf, 1, n, f) != n) {
+        free(buf);
+        fclose(f);
+        return "cannot read the file back";
+    }
+    fclose(f);
+    /* The end of central directory record, within the last 64 KB. */
+    for (off = n - 22;; off--) {
+        if (le32(buf + off) == 0x06054b50) break;
+        if (off == 0 || n - off > 65557) {
+            res = "no zip directory (the file is cut short)";
+            goto done;
+        }
+    }
+    count = le16(buf + off + 10);
+    cd = le32(buf + off + 16);
+    for (i = 0; i < count; i++) {
+        size_t nlen, xlen, clen, lh, data;
+        uint32_t csize, usize;
+        unsigned method;
+        const char *name;
+        if (cd + 46 > n || le32(buf + cd) != 0x02014b50) {
+            res = "a damaged zip directory";
+            goto done;
+        }
+        method = le16(buf + cd + 10);
+        csize = le32(buf + cd + 20);
+        usize = le32(buf + cd + 24);
+        nlen = le16(buf + cd + 28);
+        xlen = le16(buf + cd + 30);
+        clen = le16(buf + cd + 32);
+        lh = le32(buf + cd + 42);
+        name = (const char *)buf + cd + 46;
+        if (cd + 46 + nlen > n || lh + 30 > n || le32(buf + lh) != 0x04034b50) {
+            res = "a damaged zip entry";
+            goto done;
+        }
+        data = lh + 30 + le16(buf + lh + 26) + le16(buf + lh + 28);
+        if (nlen > 4 && memcmp(name + nlen - 4, ".xml", 4) == 0 &&
+            (data + csize > n || !entry_whole(buf + data, csize, usize, method == 0))) {
+            snprintf(why, size, "the part %.*s is cut short (was the disk full?)", (int)nlen,
+                     name);
+            res = why;
+            goto done;
+        }
+        cd += 46 + nlen + xlen + clen;
+    }
+done:
+    free(buf);
+    return res;
 }
 
 /* Frees B's workbook, then raises "PATH: sheet 'S': WHAT: message". */
@@ -268,5 +406,13 @@ int l_xlsx_write(lua_State *L)
     err = workbook_close(b->wb);
     b->wb = NULL;
     if (err != LXW_NO_ERROR) return fail_lxw(L, b, &p, "writing", err);
+    {
+        char why[300];
+        const char *bad = check_written(p.path, why, sizeof why);
+        if (bad) {
+            remove(p.path);
+            return luaL_error(L, "%s: %s", p.path, bad);
+        }
+    }
     return 0;
 }

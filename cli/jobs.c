@@ -497,6 +497,7 @@ static void run_child(const job *j, int fd)
         rl.rlim_max = (rlim_t)j->timeout_s + 10;
         setrlimit(RLIMIT_CPU, &rl);
     }
+    if (j->memory_bytes > 0) cs_store_heap_limit(j->memory_bytes); /* SQLite's share */
     L = limited_state(j->memory_bytes, j->timeout_s);
     if (!L) {
         report_result(fd, "out_of_memory", 0, 0, "cannot create a Lua state");

@@ -710,6 +710,11 @@ int cs_store_open(cs_engine *eng, const char *path, cs_store **out);
 void cs_store_close(cs_store *st);
 /* The schema version this coopstat writes. */
 int cs_store_schema_version(void);
+/* Bounds the memory SQLite may use in this process (all stores) to BYTES
+** (0: no bound; negative: only asks); returns the previous bound.  When
+** SQLite needs more, the store call fails with CS_ENOMEM and changes
+** nothing.  Scheduled runs set it from their memory limit. */
+int64_t cs_store_heap_limit(int64_t bytes);
 
 /* Writes DS as TABLE in one transaction.  Errors: CS_EEXIST, CS_ENOTFOUND
 ** (append to no table), CS_ETYPE (append of other columns), CS_EINVAL

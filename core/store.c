@@ -99,6 +99,11 @@ static const char *const migrations[] = {
 
 int cs_store_schema_version(void) { return SCHEMA_VERSION; }
 
+int64_t cs_store_heap_limit(int64_t bytes)
+{
+    return (int64_t)sqlite3_hard_heap_limit64(bytes < 0 ? -1 : (sqlite3_int64)bytes);
+}
+
 /* Sets an error from SQLite's last one on ST, prefixed by WHAT. */
 static int sql_error(cs_store *st, const char *what)
 {

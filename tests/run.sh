@@ -79,7 +79,7 @@ done
 # The report's test renders its HTML in headless Chromium; the REPL's is
 # typed in a tmux terminal.
 for script in tests/test_cli.sh tests/test_report.sh tests/test_jobs.sh tests/test_crash.sh \
-              tests/test_badinput.sh \
+              tests/test_badinput.sh tests/test_diskfull.sh \
               tests/test_repl.sh; do
     echo "== $script"
     BUILD="$BUILD" sh "$script" >"$tmp/out" 2>&1
