@@ -249,6 +249,7 @@ static void test_sqlite_heap_limit(void **state)
     }
     assert_int_equal(cs_dataset_new(eng, &ds), CS_OK);
     assert_int_equal(cs_dataset_add(ds, "s", col), CS_OK);
+    cs_column_release(col); /* the dataset holds its own reference */
     /* An index over the column makes SQLite sort in memory. */
     assert_int_equal(cs_store_write(st, "small", ds, CS_WRITE_CREATE), CS_OK);
     cs_store_heap_limit(2 << 20);
