@@ -11,17 +11,17 @@ LUA      ?= lua5.4
 # Debian packages and the pkg-config names they provide.
 DEB_PKGS  = pkg-config liblua5.4-dev lua5.4 libsqlite3-dev libcmocka-dev \
             libutf8proc-dev libicu-dev nettle-dev libxlsxwriter-dev \
-            libreadline-dev
+            libreadline-dev libxxhash-dev
 # Only the tests need a browser (the HTML report is rendered in it) and
 # the time zone database (schedules are checked across daylight saving).
 DEB_TEST_PKGS = chromium tzdata tmux clang libclang-rt-14-dev clang-tidy cppcheck \
                 valgrind
-PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc nettle xlsxwriter
+PC_LIBS   = lua5.4 libutf8proc sqlite3 icu-i18n icu-uc nettle libxxhash xlsxwriter
 PC_TEST   = cmocka
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PC_LIBS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PC_LIBS) 2>/dev/null)
-CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 icu-i18n icu-uc nettle 2>/dev/null)
+CORE_LIBS  := $(shell pkg-config --libs libutf8proc sqlite3 icu-i18n icu-uc nettle libxxhash 2>/dev/null)
 BIND_LIBS  := $(shell pkg-config --libs xlsxwriter 2>/dev/null)
 # GNU readline, for the REPL's line editing: the program only.  (Its
 # --cflags, from tinfo, redefine _XOPEN_SOURCE, so they are not taken.)

@@ -9,6 +9,7 @@
 #include "csint.h"
 
 #include <sqlite3.h>
+#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,13 @@ static const char *const migrations[] = {
     " pid INTEGER, host TEXT, started_at TEXT NOT NULL, finished_at TEXT,"
     " seconds REAL, error TEXT, values_written INTEGER, indicator_run INTEGER,"
     " UNIQUE (job, slot, attempt));",
+    /* 7: a checksum (XXH3, 64 bits) of each part of the columnar copy: a
+    ** part whose bytes changed is not read (parts made earlier, without
+    ** one, are made again).  A table of its own: a column after the blob
+    ** would make every read walk the blob's overflow pages. */
+    "CREATE TABLE coopstat_block_sums (block INTEGER PRIMARY KEY, sum INTEGER NOT NULL);"
+    "CREATE TRIGGER coopstat_block_sums_gone AFTER DELETE ON coopstat_blocks"
+    " BEGIN DELETE FROM coopstat_block_sums WHERE block = old.rowid; END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -806,8 +814,18 @@ static int put_block(cs_store *st, sqlite3_stmt *ins, cs_buf *buf,
                         SQLITE_STATIC);
     rc = sqlite3_step(ins);
     sqlite3_reset(ins);
-    return rc == SQLITE_DONE ? CS_OK
-                             : sql_error(st, "writing the columnar copy");
+    if (rc != SQLITE_DONE) return sql_error(st, "writing the columnar copy");
+    {
+        sqlite3_stmt *sum = NULL;
+        int r = prepare(st, "INSERT OR REPLACE INTO coopstat_block_sums VALUES (?, ?)", &sum,
+                        NULL);
+        if (r) return r;
+        sqlite3_bind_int64(sum, 1, sqlite3_last_insert_rowid(st->db));
+        sqlite3_bind_int64(sum, 2, (sqlite3_int64)XXH3_64bits(buf->len ? buf->p : "", buf->len));
+        r = sqlite3_step(sum);
+        sqlite3_finalize(sum);
+        return r == SQLITE_DONE ? CS_OK : sql_error(st, "writing the columnar copy");
+    }
 }
 
 /* The dictionary of string column COL as part -1: the count, each
@@ -997,12 +1015,14 @@ static int read_copy_column(cs_store *st, const char *table, int k,
     sqlite3_stmt *s = NULL;
     sqlite3_blob *blob = NULL;
     size_t esz = cs__type_size(col->type), parts = 0, i;
+    uint64_t want = 0;
     int rc;
     *damaged = 0;
     if ((rc = cs_column_reserve(col, nrows))) return rc;
     if ((rc = prepare(st,
-                      "SELECT rowid, part FROM coopstat_blocks WHERE tbl = ? "
-                      "AND col = ? ORDER BY part",
+                      "SELECT b.rowid, b.part, s.sum FROM coopstat_blocks b "
+                      "LEFT JOIN coopstat_block_sums s ON s.block = b.rowid "
+                      "WHERE b.tbl = ? AND b.col = ? ORDER BY b.part",
                       &s, NULL)))
         return rc;
     sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
@@ -1016,6 +1036,11 @@ static int read_copy_column(cs_store *st, const char *table, int k,
             break;
         }
         part = sqlite3_column_int64(s, 1);
+        if (sqlite3_column_type(s, 2) != SQLITE_INTEGER) {
+            *damaged = 1; /* a part made before checksums: made again */
+            break;
+        }
+        want = (uint64_t)sqlite3_column_int64(s, 2);
         if (blob ? sqlite3_blob_reopen(blob, sqlite3_column_int64(s, 0))
                  : sqlite3_blob_open(st->db, "main", "coopstat_blocks",
                                      "data", sqlite3_column_int64(s, 0), 0,
@@ -1038,7 +1063,7 @@ static int read_copy_column(cs_store *st, const char *table, int k,
             text = cs__alloc(eng, bytes);
             if (!lens || !text) rc = cs__oom(eng);
             else if (!blob_get(blob, lens, ((size_t)n + 1) * 4, 0) ||
-                     !blob_get(blob, text, bytes, 0))
+                     !blob_get(blob, text, bytes, 0) || XXH3_64bits(text, bytes) != want)
                 *damaged = 1;
             off = ((size_t)n + 1) * 4;
             for (j = 0; !rc && !*damaged && j < n; j++) {
@@ -1091,6 +1116,25 @@ static int read_copy_column(cs_store *st, const char *table, int k,
                 !blob_get(blob, (char *)col->data + r0 * esz, m * esz, off)) {
                 *damaged = 1;
                 break;
+            }
+            {   /* The bytes read are the bytes written. */
+                XXH3_state_t *x = XXH3_createState();
+                int same;
+                if (!x) {
+                    rc = cs__oom(eng);
+                    break;
+                }
+                XXH3_64bits_reset(x);
+                XXH3_64bits_update(x, &h, sizeof h);
+                if (h.flags & BLOCK_NULLS)
+                    XXH3_64bits_update(x, col->valid + r0 / 64, words * sizeof(uint64_t));
+                XXH3_64bits_update(x, (const char *)col->data + r0 * esz, m * esz);
+                same = XXH3_64bits_digest(x) == want;
+                XXH3_freeState(x);
+                if (!same) {
+                    *damaged = 1;
+                    break;
+                }
             }
             parts++;
             if ((rc = cs__check_interrupt(eng))) break;
@@ -1187,7 +1231,7 @@ static int read_through_copy(cs_store *st, const char *table,
     for (k = 0; k < n; k++) {
         pos[k] = k;
         if (!ncols) continue;
-        for (j = 0; j < rec->n && strcmp(rec->c[j].name, cols[k]); j++)
+        for (j = 0; j < rec->n && strcmp(rec->c[j].name, cols[k]) != 0; j++)
             continue;
         if (j == rec->n) break;    /* SQL will name the missing column */
         pos[k] = j;
@@ -1525,7 +1569,6 @@ int cs_store_write(cs_store *st, const char *table, const cs_dataset *ds,
         } else {
             cs_store_rollback(st);
             if (rc == CS_EINTERRUPT || rc == CS_ENOMEM) goto fail;
-            rc = CS_OK;
             st->eng->errmsg[0] = '\0';
         }
     }
