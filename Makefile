@@ -195,12 +195,18 @@ fuzz: deps-test
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh \
 	  $(FUZZ_TARGETS)
 
-# make lint: clang-tidy (.clang-tidy) and cppcheck over core/, bindings/ and
-# cli/; any finding fails.
+# make lint: no Lua header under core/, then clang-tidy (.clang-tidy) and
+# cppcheck over core/, bindings/ and cli/; any finding fails.
 LINT_SRC = $(CORE_SRC) $(BIND_SRC) $(CLI_SRC)
+# One clang-tidy per file (in parallel): run over several files, clang-tidy
+# 14 keeps the analyzer's idea of va_start from the first one, and then
+# reports every vsnprintf in the others as using an uninitialized va_list.
 lint: deps-test $(BUILD)/gen/embedded_lua.c
-	clang-tidy --quiet $(LINT_SRC) -- -std=c11 -D_POSIX_C_SOURCE=200809L \
-	  -DCS_SHARE_DIR='"/usr/share/coopstat"' -Icore -Ibindings $(PKG_CFLAGS)
+	@if grep -l '#include [<"]\(lua\|lauxlib\|lualib\)\.h' core/*.c core/*.h; then \
+	  echo "lint: the files above, under core/, include Lua"; exit 1; fi
+	printf '%s\n' $(LINT_SRC) | xargs -P$$(nproc) -I{} clang-tidy --quiet {} -- \
+	  -std=c11 -D_POSIX_C_SOURCE=200809L -DCS_SHARE_DIR='"/usr/share/coopstat"' \
+	  -Icore -Ibindings $(PKG_CFLAGS)
 	cppcheck --std=c11 --enable=warning,portability,performance --error-exitcode=1 \
 	  --inline-suppr --quiet -Icore -Ibindings -DCS_SHARE_DIR='"/x"' \
 	  --suppress=missingIncludeSystem $(LINT_SRC)

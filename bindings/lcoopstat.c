@@ -305,7 +305,8 @@ static int box_close(lua_State *L)
 {
     box *b = luaL_testudata(L, 1, DATASET_MT);
     if (b == NULL) b = luaL_testudata(L, 1, COLUMN_MT);
-    if (b == NULL) luaL_typeerror(L, 1, "coopstat.dataset or coopstat.column");
+    if (b == NULL)
+        return luaL_typeerror(L, 1, "coopstat.dataset or coopstat.column");
     b->release(b);
     return 0;
 }
@@ -1866,7 +1867,8 @@ static int ds_pivot(lua_State *L)
     while (lua_next(L, 2)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
                                                        : "";
-        if (strcmp(k, "rows") && strcmp(k, "cols") && strcmp(k, "value"))
+        if (strcmp(k, "rows") != 0 && strcmp(k, "cols") != 0 &&
+            strcmp(k, "value") != 0)
             return luaL_error(L, "pivot: unknown field '%s' (known: rows, "
                                  "cols, value)", k);
         lua_pop(L, 1);
@@ -2005,8 +2007,8 @@ static int store_write(lua_State *L)
         }
         lua_getfield(L, 4, "mode");
         m = lua_tostring(L, -1);
-        if (!m || (strcmp(m, "create") && strcmp(m, "replace") &&
-                   strcmp(m, "append")))
+        if (!m || (strcmp(m, "create") != 0 && strcmp(m, "replace") != 0 &&
+                   strcmp(m, "append") != 0))
             return luaL_error(L, "write: option 'mode' must be \"create\", "
                                  "\"replace\" or \"append\"");
         mode = m[0] == 'c' ? CS_WRITE_CREATE
@@ -2149,7 +2151,7 @@ static int closedir_k(lua_State *L)
 static int l_listdir(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
-    DIR **d = lua_newuserdatauv(L, sizeof *d, 0);
+    DIR **d = lua_newuserdatauv(L, sizeof(DIR *), 0);
     struct dirent *e;
     lua_Integer n = 0;
     *d = NULL;

@@ -239,8 +239,8 @@ static int l_required_rate(lua_State *L)
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-        if (strcmp(k, "base") && strcmp(k, "target") && strcmp(k, "base_period") &&
-            strcmp(k, "target_period"))
+        if (strcmp(k, "base") != 0 && strcmp(k, "target") != 0 &&
+            strcmp(k, "base_period") != 0 && strcmp(k, "target_period") != 0)
             return luaL_error(L, "required_rate: unknown option '%s'", k);
         lua_pop(L, 1);
     }

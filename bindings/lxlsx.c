@@ -82,7 +82,6 @@ static int entry_whole(const unsigned char *data, size_t n, uint32_t usize, int 
     int rc;
     if (stored) {
         if (n < usize) return 0;
-        total = usize;
         keep = usize < sizeof tail ? usize : sizeof tail;
         memcpy(tail, data + usize - keep, keep);
     } else {

@@ -56,8 +56,8 @@ typedef struct limits {
     size_t used, max;      /* bytes; max 0: no limit */
     int oom;               /* an allocation was refused */
     double deadline;       /* monotonic seconds; 0: none */
-    int timed_out;
-    cs_engine *eng;
+    volatile sig_atomic_t timed_out; /* also set by on_alarm */
+    cs_engine *volatile eng;         /* read by on_alarm */
 } limits;
 
 static limits g_lim;
@@ -113,6 +113,7 @@ static void on_alarm(int sig)
 {
     (void)sig;
     g_lim.timed_out = 1;
+    /* NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c): see coopstat.h. */
     if (g_lim.eng) cs_engine_interrupt(g_lim.eng);
 }
 
@@ -702,8 +703,8 @@ static void run_once(const job *j, outcome *o)
         if (f1 && f2 && f3) {
             *f1 = *f2 = *f3 = '\0';
             copy_str(o->status, sizeof o->status, buf);
-            o->values = atoll(f1 + 1);
-            o->run = atoll(f2 + 1);
+            o->values = strtoll(f1 + 1, NULL, 10);
+            o->run = strtoll(f2 + 1, NULL, 10);
             copy_str(o->error, sizeof o->error, f3 + 1);
         }
     }
@@ -767,12 +768,11 @@ static int run_slot(ctx *c, const job *j, int64_t slot, const char *trigger, int
 {
     int64_t attempt, row;
     outcome o;
-    int rc;
     *ran = 0;
     for (;;) {
         char when[32];
         cs_value p[7];
-        if ((rc = take_lease(c, j, slot, trigger, &attempt, &row))) return fail(c, j->name);
+        if (take_lease(c, j, slot, trigger, &attempt, &row) != CS_OK) return fail(c, j->name);
         if (attempt == 0) return *ran ? 1 : 0;
         *ran = 1;
         run_once(j, &o);
@@ -784,9 +784,9 @@ static int run_slot(ctx *c, const job *j, int64_t slot, const char *trigger, int
         p[4] = v_int(o.values);
         p[5] = o.run ? v_int(o.run) : v_null();
         p[6] = v_int(row);
-        if ((rc = exec(c, "UPDATE coopstat_job_runs SET status = ?, finished_at = ?, "
-                          "seconds = ?, error = ?, values_written = ?, indicator_run = ? "
-                          "WHERE id = ?", p, 7)))
+        if (exec(c, "UPDATE coopstat_job_runs SET status = ?, finished_at = ?, "
+                    "seconds = ?, error = ?, values_written = ?, indicator_run = ? "
+                    "WHERE id = ?", p, 7) != CS_OK)
             return fail(c, j->name);
         printf("%s: %s (attempt %lld, %.1f s%s%s)\n", j->name, o.status, (long long)attempt,
                o.seconds, o.error[0] ? ": " : "", o.error);
@@ -947,13 +947,14 @@ static int cmd_add(ctx *c, int argc, char **argv)
     if (strlen(argv[1]) >= sizeof j.name) return usage("add: the name is too long", argv[1]);
     snprintf(j.name, sizeof j.name, "%s", argv[1]);
     for (i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int more = i + 1 < argc; /* V is "" when there is no next word */
+        const char *a = argv[i], *v = more ? argv[i + 1] : "";
         int takes = strcmp(a, "--cron") == 0 || strcmp(a, "--when-changed") == 0 ||
                     strcmp(a, "--script") == 0 || strcmp(a, "--period") == 0 ||
                     strcmp(a, "--timeout") == 0 || strcmp(a, "--memory") == 0 ||
                     strcmp(a, "--retries") == 0 || strcmp(a, "--catch-up") == 0 ||
                     strcmp(a, "--allow-read") == 0 || strcmp(a, "--allow-write") == 0;
-        if (takes && !v) return usage("add: option needs a value:", a);
+        if (takes && !more) return usage("add: option needs a value:", a);
         if (strcmp(a, "--cron") == 0) {
             if (cs_cron_parse(c->eng, v, &cr) != CS_OK) {
                 fprintf(stderr, PROGNAME ": jobs: add: --cron %s\n", cs_errmsg(c->eng));
@@ -979,7 +980,7 @@ static int cmd_add(ctx *c, int argc, char **argv)
                     return usage("add: --args too long or holding a newline", NULL);
         } else if (strcmp(a, "--indicators") == 0) {
             has_ind = 1;
-            if (v && v[0] != '-') {
+            if (more && v[0] != '-') {
                 snprintf(j.indicators, sizeof j.indicators, "%s", v);
                 i++;
             }
@@ -1000,7 +1001,8 @@ static int cmd_add(ctx *c, int argc, char **argv)
             if (*end || r < 0 || r > 100) return usage("add: --retries takes 0 to 100, not", v);
             j.retries = r;
         } else if (strcmp(a, "--catch-up") == 0) {
-            if (strcmp(v, "once") && strcmp(v, "all") && strcmp(v, "skip"))
+            if (strcmp(v, "once") != 0 && strcmp(v, "all") != 0 &&
+                strcmp(v, "skip") != 0)
                 return usage("add: --catch-up must be once, all or skip, not", v);
             snprintf(j.catch_up, sizeof j.catch_up, "%s", v);
         } else if (strcmp(a, "--allow-read") == 0 || strcmp(a, "--allow-write") == 0) {

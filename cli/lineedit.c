@@ -134,7 +134,7 @@ static char **attempted(const char *text, int start, int end)
     if (!comp_fresh) word_breaks();
     comp_fresh = 0;
     if (!comp_ok || comp.start != (size_t)start) return NULL;
-    rl_completion_append_character = comp.append;
+    rl_completion_append_character = (unsigned char)comp.append;
     rl_completion_suppress_append = comp.append == '\0';
     if (comp.files) {
         rl_filename_completion_desired = 1;

@@ -197,7 +197,9 @@ static void stop_hook(lua_State *L, lua_Debug *ar)
 static void on_sigint(int sig)
 {
     signal(sig, SIG_DFL); /* a second Ctrl-C kills the process */
+    /* NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c): see coopstat.h. */
     if (g_eng) cs_engine_interrupt(g_eng);
+    /* NOLINTNEXTLINE(bugprone-signal-handler,cert-sig30-c): as lua.c does. */
     lua_sethook(g_L, stop_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
@@ -297,7 +299,7 @@ static int run_state(run_args *ra);
 
 static int cmd_run(int argc, char **argv)
 {
-    run_args ra;
+    run_args ra = {.status = EXIT_ERROR};
     int i = 1, sandbox = 0, nallow = 0;
     int64_t timeout = 0, memory = 0;
     char **allow = argv; /* the --allow-read folders, gathered in place */
@@ -365,7 +367,7 @@ static int cmd_run(int argc, char **argv)
 ** coopstat.cli parses their arguments and returns the exit status. */
 static int cmd_lua(int argc, char **argv)
 {
-    run_args ra;
+    run_args ra = {.status = EXIT_ERROR};
     int i, n = 0;
     /* --db is the host's option, taken out before the rest. */
     for (i = 1; i < argc; i++)

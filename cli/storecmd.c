@@ -139,10 +139,12 @@ static void on_progress(void *ud, const cs_progress *p)
         snprintf(total, sizeof total, "%llu rows", (unsigned long long)p->total);
         snprintf(speed, sizeof speed, "%.0f rows/s", rate);
     } else {
+        size_t len;
         human_bytes(done, sizeof done, (double)p->done);
         human_bytes(total, sizeof total, (double)p->total);
         human_bytes(speed, sizeof speed, rate);
-        strcat(speed, "/s");
+        len = strlen(speed);
+        snprintf(speed + len, sizeof speed - len, "/s");
     }
     fprintf(stderr, "\r\033[K%s: %s of %s, %s, %.0f s left",
             strcmp(p->phase, "write") == 0 ? "writing" : "reading", done,
@@ -247,11 +249,8 @@ static int sample_dir(char *buf, size_t size)
     for (k = 0; k < sizeof rel / sizeof *rel; k++) {
         snprintf(probe, sizeof probe, "%s%s/organizations.csv", exe, rel[k]);
         if (access(probe, R_OK) == 0) {
-            size_t a = strlen(exe), b = strlen(rel[k]);
-            if (a + b + 1 > size) return 0;
-            memcpy(buf, exe, a);
-            memcpy(buf + a, rel[k], b + 1);
-            return 1;
+            int len = snprintf(buf, size, "%s%s", exe, rel[k]);
+            return len >= 0 && (size_t)len < size; /* 0: it did not fit */
         }
     }
     return 0;

@@ -330,10 +330,10 @@ const char *cs_column_dict_str(const cs_column *col, uint32_t code,
 /* Gathers rows of SRC given as size_t (R64) or uint32_t (R32) indices. */
 #define GATHER_LOOP(ctype, rows)                                         \
     for (i = 0; i < n; i++)                                              \
-        ((ctype *)col->data)[i] = ((const ctype *)src->data)[rows[i]];
+        ((ctype *)col->data)[i] = ((const ctype *)src->data)[(rows)[i]];
 #define GATHER_VALID(rows)                                               \
     for (i = 0; i < n; i++) {                                            \
-        if (cs__bit(src->valid, rows[i]))                                \
+        if (cs__bit(src->valid, (rows)[i]))                              \
             col->valid[i >> 6] |= (uint64_t)1 << (i & 63);               \
         else                                                             \
             col->nnull++;                                                \
@@ -507,7 +507,7 @@ void cs__column_range(const cs_column *col, const uint32_t *sel, size_t n,
     *lop = lo;
     *hip = hi;
     if (!sel && col->frozen) {
-        cs_column *memo = (cs_column *)(uintptr_t)col;
+        cs_column *memo = (cs_column *)col;
         memo->lo = lo;
         memo->hi = hi;
         memo->ranged = 1;

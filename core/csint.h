@@ -68,9 +68,21 @@ char *cs__strndup(cs_engine *eng, const char *s, size_t len);
 int cs__error(cs_engine *eng, int rc, const char *fmt, ...) CS_PRINTF(3, 4);
 int cs__verror(cs_engine *eng, int rc, const char *fmt, va_list ap)
     CS_VPRINTF(3);
-int cs__oom(cs_engine *eng);
+/* The next two are defined here so that callers, and the static
+** analyzer (which does not follow the variadic cs__error), see which
+** code they return: an error path never looks like CS_OK. */
+static inline int cs__oom(cs_engine *eng)
+{
+    (void)cs__error(eng, CS_ENOMEM, "out of memory");
+    return CS_ENOMEM;
+}
 /* Returns CS_EINTERRUPT with a message when ENG was interrupted. */
-int cs__check_interrupt(cs_engine *eng);
+static inline int cs__check_interrupt(cs_engine *eng)
+{
+    if (!eng->interrupted) return CS_OK;
+    (void)cs__error(eng, CS_EINTERRUPT, "interrupted");
+    return CS_EINTERRUPT;
+}
 
 /* ---- growable byte buffer ---- */
 typedef struct cs_buf {

@@ -481,9 +481,13 @@ static int quoted_field(reader *r, field *f, int *eor)
 
     for (;;) {
         q = memchr(p, '"', (size_t)(end - p));
-        if (!q)
-            return error_at(r, CS_EPARSE, f->at,
-                            "unterminated quoted field (opened here)");
+        if (!q) {
+            /* The code written out: the analyzer does not follow the
+            ** variadic error_at, and would go on with F half filled. */
+            (void)error_at(r, CS_EPARSE, f->at,
+                           "unterminated quoted field (opened here)");
+            return CS_EPARSE;
+        }
         if (q + 1 < end && q[1] == '"') {
             if (!esc) r->scratch.len = 0;
             esc = 1;
@@ -1083,7 +1087,9 @@ static int check_field(job *j, size_t ci, const field *f)
     colinfo *c = &j->cols[ci];
     unsigned fl = c->flags;
     cs_type t;
-    parsed p;
+    /* Zeroed: T comes from FL's bits, which the analyzer cannot tie
+    ** back to the parse that filled P. */
+    parsed p = {.num = NUM_NONE};
     int rc;
 
     if (f->hi) {
@@ -1094,7 +1100,6 @@ static int check_field(job *j, size_t ci, const field *f)
         if (c->spec) return cs_column_push_null(c->col);
         return CS_OK;
     }
-    p.num = NUM_NONE;
     if (c->want) {
         int ok = parse_as(r, c->want, f, &p);
         if (!ok)
@@ -1152,7 +1157,7 @@ static void release_read(reader *r)
     if (!r->released || (size_t)(r->p - r->released) < RELEASE_STEP) return;
     page = (size_t)sysconf(_SC_PAGESIZE);
     n = (size_t)(r->p - r->released) / page * page;
-    madvise((void *)(uintptr_t)r->released, n, MADV_DONTNEED);
+    madvise((void *)r->released, n, MADV_DONTNEED);
     r->released += n;
 }
 
@@ -1247,10 +1252,11 @@ static int convert(cs_engine *eng, const char *name, const ropts *o,
                    const char *in, size_t len, cs_buf *out)
 {
     iconv_t cd = iconv_open("UTF-8", o->iconv_name);
-    char *ip = (char *)(uintptr_t)in; /* iconv's API is not const-correct */
+    char *ip = (char *)in; /* iconv's API is not const-correct */
     size_t il = len;
     int rc = CS_OK, flushing = 0;
 
+    /* NOLINTNEXTLINE(performance-no-int-to-ptr): iconv's error value. */
     if (cd == (iconv_t)-1)
         return cs__error(eng, CS_EINVAL,
                          "option 'encoding': '%s' is not available from "

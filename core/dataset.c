@@ -29,8 +29,8 @@ void cs_dataset_free(cs_dataset *ds)
         if (ds->dense) cs_column_release(ds->dense[i]);
     }
     cs__free(ds->eng, ds->names, ds->capcols * sizeof *ds->names);
-    cs__free(ds->eng, ds->cols, ds->capcols * sizeof *ds->cols);
-    cs__free(ds->eng, ds->dense, ds->capcols * sizeof *ds->dense);
+    cs__free(ds->eng, ds->cols, ds->capcols * sizeof(cs_column *));
+    cs__free(ds->eng, ds->dense, ds->capcols * sizeof(cs_column *));
     cs__sel_release(ds->sel);
     cs__free(ds->eng, ds, sizeof *ds);
 }
@@ -79,18 +79,18 @@ int cs_dataset_add(cs_dataset *ds, const char *name, cs_column *col)
         ** leaves the dataset as it was. */
         size_t ncap = ds->capcols ? ds->capcols * 2 : 8;
         char **names = cs__alloc(ds->eng, ncap * sizeof *names);
-        cs_column **cols = cs__alloc(ds->eng, ncap * sizeof *cols);
+        cs_column **cols = cs__alloc(ds->eng, ncap * sizeof(cs_column *));
         if (!names || !cols) {
             cs__free(ds->eng, names, ncap * sizeof *names);
-            cs__free(ds->eng, cols, ncap * sizeof *cols);
+            cs__free(ds->eng, cols, ncap * sizeof(cs_column *));
             return cs__oom(ds->eng);
         }
         if (ds->ncols) {
             memcpy(names, ds->names, ds->ncols * sizeof *names);
-            memcpy(cols, ds->cols, ds->ncols * sizeof *cols);
+            memcpy(cols, ds->cols, ds->ncols * sizeof(cs_column *));
         }
         cs__free(ds->eng, ds->names, ds->capcols * sizeof *names);
-        cs__free(ds->eng, ds->cols, ds->capcols * sizeof *cols);
+        cs__free(ds->eng, ds->cols, ds->capcols * sizeof(cs_column *));
         ds->names = names;
         ds->cols = cols;
         ds->capcols = ncap;
@@ -128,11 +128,11 @@ const char *cs_dataset_colname(const cs_dataset *ds, size_t i)
 
 cs_column *cs_dataset_column(const cs_dataset *ds, size_t i)
 {
-    cs_dataset *mut = (cs_dataset *)(uintptr_t)ds;   /* a cache, not a change */
+    cs_dataset *mut = (cs_dataset *)ds; /* a cache, not a change */
     if (i >= ds->ncols) return NULL;
     if (!ds->sel) return ds->cols[i];
     if (!ds->dense) {
-        size_t bytes = ds->capcols * sizeof *ds->dense;
+        size_t bytes = ds->capcols * sizeof(cs_column *);
         mut->dense = cs__alloc(ds->eng, bytes);
         if (!mut->dense) {
             cs__oom(ds->eng);
@@ -176,7 +176,7 @@ const char *cs__list_columns(const cs_dataset *ds, char *buf, size_t size)
             return buf;
         }
         if (i) {
-            memcpy(buf + used, ", ", 2);
+            memcpy(buf + used, ", ", 3); /* with the NUL */
             used += 2;
         }
         memcpy(buf + used, ds->names[i], len + 1);

@@ -47,14 +47,3 @@ int cs__error(cs_engine *eng, int rc, const char *fmt, ...)
     va_end(ap);
     return rc;
 }
-
-int cs__oom(cs_engine *eng)
-{
-    return cs__error(eng, CS_ENOMEM, "out of memory");
-}
-
-int cs__check_interrupt(cs_engine *eng)
-{
-    if (!eng->interrupted) return CS_OK;
-    return cs__error(eng, CS_EINTERRUPT, "interrupted");
-}

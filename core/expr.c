@@ -8,6 +8,7 @@
 #include "csint.h"
 #include "exprint.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1105,7 +1106,8 @@ static int run_open(run *r, const cs_expr *e, const cs_dataset *ds)
         if (!nd->used) continue;
         used++;
         if (nd->op == OP_COL &&
-            (nd->col >= ds->ncols || strcmp(ds->names[nd->col], nd->colname) ||
+            (nd->col >= ds->ncols ||
+             strcmp(ds->names[nd->col], nd->colname) != 0 ||
              ds->cols[nd->col]->type != nd->type))
             return cs__error(r->eng, CS_EINVAL,
                              "expression '%.*s%s': the dataset has no %s "
@@ -1645,9 +1647,9 @@ static int add_piece(cs_buf *b, const slot *x, cs_type t, size_t i)
         else if (isinf(f))
             snprintf(num, sizeof num, "%s", f > 0 ? "inf" : "-inf");
         else {
-            snprintf(num, sizeof num, "%.14g", f);
-            if (strspn(num, "-0123456789") == strlen(num))
-                strcat(num, ".0");
+            int k = snprintf(num, sizeof num, "%.14g", f);
+            if (strspn(num, "-0123456789") == (size_t)k)
+                snprintf(num + k, sizeof num - (size_t)k, ".0");
         }
         break;
     }
@@ -1831,8 +1833,10 @@ static inline int map_code(run *r, const node *nd, slot *s, int arm,
 }
 
 #define PICK_KERNEL(name, T)                                              \
+    /* NOLINTBEGIN(bugprone-macro-parentheses): T is a type. */           \
     static void name(T *restrict o, const uint8_t *restrict take,         \
                      const T *restrict x, const T *restrict y, size_t n)  \
+    /* NOLINTEND(bugprone-macro-parentheses) */                           \
     {                                                                     \
         size_t i;                                                         \
         for (i = 0; i < n; i++) o[i] = take[i] ? x[i] : y[i];             \
@@ -1913,7 +1917,7 @@ static int ymd_fast(int op, int64_t *restrict o, const int32_t *restrict days,
         int64_t v;
         if (op == OP_YEAR) v = (int64_t)(100 * c + z) - 400 * 82 + j;
         else if (op == OP_MONTH) v = (int64_t)((n3 >> 16) - 12 * j);
-        else v = (int64_t)((n3 & 0xFFFF) / 2141 + 1);
+        else v = (int64_t)((n3 & 0xFFFF) / 2141) + 1;
         o[i] = v;
         out |= (uint32_t)(days[i] < NS_MIN) | (uint32_t)(days[i] > NS_MAX);
     }
@@ -2078,8 +2082,11 @@ static int ev1(run *r, const node *nd, slot *s, size_t n)
         if ((rc = ev(r, nd->kid[2], n))) return rc;
         c = &r->slots[nd->kid[2]];
     }
+    /* Compiling gave each operator its operands in order (A, B, then C):
+    ** the asserts state it for the reader and the analyzer. */
     switch (nd->op) {
     case OP_NEG:
+        assert(a);
         s->valid = a->valid;
         s->data = s->buf;
         if (nd->type == CS_TYPE_F64) {
@@ -2097,28 +2104,36 @@ static int ev1(run *r, const node *nd, slot *s, size_t n)
         }
         return CS_OK;
     case OP_NOT:
+        assert(a);
         for (i = 0; i < n; i++) OU8(s)[i] = PU8(a)[i] ^ 1;
         s->valid = a->valid;
         s->data = s->buf;
         return CS_OK;
     case OP_TOF:
+        assert(a);
         i64_to_f64(OF64(s), PI64(a), n);
         s->valid = a->valid;
         s->data = s->buf;
         return CS_OK;
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_IDIV:
     case OP_MOD: case OP_POW:
+        assert(a && b);
         if (nd->type == CS_TYPE_I64) return arith_i(r, nd, s, a, b, n);
         arith_f(nd, s, a, b, n);
         return CS_OK;
     case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+        assert(a && b);
         return compare(r, nd, s, a, b, n);
     case OP_CONCAT:
+        assert(a && b);
         return concat(r, nd, s, a, b, n);
     case OP_AND: case OP_OR: {
-        const uint8_t *x = PU8(a), *y = PU8(b);
+        const uint8_t *x, *y;
         uint8_t *o = OU8(s), ones[BLOCK];
         int isand = nd->op == OP_AND;
+        assert(a && b);
+        x = PU8(a);
+        y = PU8(b);
         if (isand) and8(o, x, y, n);
         else or8(o, x, y, n);
         s->data = o;
@@ -2136,21 +2151,25 @@ static int ev1(run *r, const node *nd, slot *s, size_t n)
     case OP_ISNULL: case OP_NOTNULL: {
         uint8_t *o = OU8(s);
         uint8_t isn = nd->op == OP_ISNULL;
+        assert(a);
         for (i = 0; i < n; i++) o[i] = (uint8_t)((V(a, i) ^ 1) ^ (isn ^ 1));
         s->data = o;
         s->valid = NULL;
         return CS_OK;
     }
     case OP_IN: case OP_NOTIN:
+        assert(a);
         return in_eval(r, nd, s, a, n);
     case OP_COALESCE: {
         uint8_t take[BLOCK];
+        assert(a && b);
         if (a->valid) return choose(r, nd, s, a, b, a->valid, n);
         memset(take, 1, n);
         return choose(r, nd, s, a, b, take, n);
     }
     case OP_IF: {
         uint8_t take[BLOCK];
+        assert(a && b && c);
         /* A null condition picks the else branch, as CASE WHEN does. */
         if (!a->valid) return choose(r, nd, s, b, c, PU8(a), n);
         and8(take, PU8(a), a->valid, n);

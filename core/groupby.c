@@ -439,7 +439,7 @@ static int key_ids(gb *G, const cs_column *col, const uint32_t *sel,
                    uint32_t *ids, uint64_t *card, uint32_t **first)
 {
     const uint64_t *valid = col->valid;
-    size_t n = G->n, ng;
+    size_t n = G->n, ng = 0;
     int rc = CS_OK;
     *first = NULL;
     switch (col->type) {
@@ -517,7 +517,7 @@ static int combine(gb *G, uint32_t *acc, uint64_t *card, uint32_t **afirst,
                    uint32_t *b, uint64_t cb, uint32_t *bfirst)
 {
     uint64_t prod;
-    size_t n = G->n, ng, c0, c1, i;
+    size_t n = G->n, ng = 0, c0, c1, i;
     int rc = CS_OK;
     int big = __builtin_mul_overflow(*card, cb, &prod) || prod > G->limit;
     if (big && !*afirst) {
@@ -1226,6 +1226,7 @@ fail:
         T a = *(const T *)pa, b = *(const T *)pb;                        \
         return (a > b) - (a < b);                                        \
     }                                                                    \
+    /* NOLINTNEXTLINE(bugprone-macro-parentheses): T is a type. */       \
     static void name(T *a, size_t n, size_t k)                           \
     {                                                                    \
         size_t lo = 0, hi = n, rounds = 0;                               \
@@ -1282,8 +1283,10 @@ DEFINE_SELECT(select_f64, double, cmp_f64)
 #define BIG 65536
 
 #define DEFINE_RANKS(name, bracket, T, selectfn, LOWEST, HIGHEST)         \
+    /* NOLINTBEGIN(bugprone-macro-parentheses): T is a type. */          \
     static int bracket(const T *a, size_t m, size_t lo, int need2,       \
                        T *band, size_t cap, T *v1, T *v2)                 \
+    /* NOLINTEND(bugprone-macro-parentheses) */                          \
     {                                                                    \
         size_t step = m / SAMPLE, j, kk, li, hi, below = 0, nb = 0, b0;  \
         uint64_t seed = 0x9E3779B97F4A7C15ull;                           \
@@ -1296,9 +1299,9 @@ DEFINE_SELECT(select_f64, double, cmp_f64)
         li = kk >= SPREAD ? kk - SPREAD : SAMPLE;                        \
         hi = kk + SPREAD < SAMPLE ? kk + SPREAD : SAMPLE;                \
         if (hi < SAMPLE) selectfn(band, SAMPLE, hi);                     \
-        hip = hi < SAMPLE ? band[hi] : HIGHEST;                          \
+        hip = hi < SAMPLE ? band[hi] : (HIGHEST);                        \
         if (li < SAMPLE) selectfn(band, hi, li);                         \
-        lop = li < SAMPLE ? band[li] : LOWEST;                           \
+        lop = li < SAMPLE ? band[li] : (LOWEST);                         \
         for (b0 = 0; b0 < m; b0 += 1024) {                               \
             size_t e = m - b0 < 1024 ? m : b0 + 1024;                    \
             if (nb + 1024 > cap) return 0;                               \
@@ -1321,8 +1324,10 @@ DEFINE_SELECT(select_f64, double, cmp_f64)
         return 1;                                                        \
     }                                                                    \
     /* The values of ranks LO and, when NEED2, LO + 1 among A[0..M). */  \
+    /* NOLINTBEGIN(bugprone-macro-parentheses): T is a type. */          \
     static void name(T *a, size_t m, size_t lo, int need2, T *band,      \
                      size_t cap, T *v1, T *v2)                           \
+    /* NOLINTEND(bugprone-macro-parentheses) */                          \
     {                                                                    \
         size_t j;                                                        \
         if (m >= BIG && band && bracket(a, m, lo, need2, band, cap, v1, v2)) \
@@ -1550,6 +1555,7 @@ static int streamable(const agg *a)
 
 #define FILL(T, p, cap, v)                                               \
     do {                                                                 \
+        /* NOLINTNEXTLINE(bugprone-macro-parentheses): T is a type. */   \
         T *f_;                                                           \
         size_t k_;                                                       \
         NEW(f_, (cap));                                                  \
@@ -1674,6 +1680,7 @@ fail:
 #define BEST(T, BETTER, NIL)                                             \
     do {                                                                 \
         const T *v = x->col->data;                                       \
+        /* NOLINTNEXTLINE(bugprone-macro-parentheses): T is a type. */   \
         T *b = s->acc;                                                   \
         if (cnt)                                                         \
             EACH(T val = ok ? v[r] : (NIL);                              \

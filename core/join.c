@@ -180,6 +180,7 @@ static size_t bitmap_bytes(size_t cap)
 
 #define APPEND_LOOP(ctype)                                               \
     do {                                                                 \
+        /* NOLINTNEXTLINE(bugprone-macro-parentheses): a type. */        \
         ctype *d_ = (ctype *)col->data + col->len;                       \
         const ctype *s_ = (const ctype *)src->data;                      \
         for (i = 0; i < m; i++)                                          \
@@ -256,9 +257,9 @@ static int stop_sharing(emitter *em)
     int rc = flush(em);
     if (rc) return rc;
     n = em->n;
-    em->lcols = cs__alloc(em->eng, em->left->ncols * sizeof *em->lcols);
+    em->lcols = cs__alloc(em->eng, em->left->ncols * sizeof(cs_column *));
     if (!em->lcols) return cs__oom(em->eng);
-    memset(em->lcols, 0, em->left->ncols * sizeof *em->lcols);
+    memset(em->lcols, 0, em->left->ncols * sizeof(cs_column *));
     for (i = 0; i < em->left->ncols; i++)
         if ((rc = cs__column_new_like(em->left->cols[i], &em->lcols[i])))
             return rc;
@@ -285,10 +286,10 @@ static int emit_start(emitter *em, const cs_dataset *left,
     em->rnames = rnames;
     em->hint = hint;
     em->rcols = cs__alloc(em->eng, (right->ncols ? right->ncols : 1) *
-                                       sizeof *em->rcols);
+                                       sizeof(cs_column *));
     if (!em->rcols) return cs__oom(em->eng);
     memset(em->rcols, 0, (right->ncols ? right->ncols : 1) *
-                             sizeof *em->rcols);
+                             sizeof(cs_column *));
     for (i = 0; i < right->ncols; i++)
         if (rnames[i] &&
             (rc = cs__column_new_like(right->cols[i], &em->rcols[i])))
@@ -303,14 +304,14 @@ static void emit_free(emitter *em)
     if (em->lcols) {
         for (i = 0; i < em->left->ncols; i++)
             cs_column_release(em->lcols[i]);
-        cs__free(em->eng, em->lcols, em->left->ncols * sizeof *em->lcols);
+        cs__free(em->eng, em->lcols, em->left->ncols * sizeof(cs_column *));
     }
     if (em->rcols) {
         for (i = 0; i < em->right->ncols; i++)
             cs_column_release(em->rcols[i]);
         cs__free(em->eng, em->rcols,
                  (em->right->ncols ? em->right->ncols : 1) *
-                     sizeof *em->rcols);
+                     sizeof(cs_column *));
     }
 }
 
@@ -366,7 +367,7 @@ static int right_names(const cs_dataset *left, const cs_dataset *right,
                                  "which left already has",
                                  nm, s);
         } else {
-            names[i] = (char *)(uintptr_t)nm;
+            names[i] = (char *)nm;
         }
         for (p = 0; p < i; p++)
             if (names[p] && strcmp(names[p], names[i]) == 0)

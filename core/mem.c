@@ -19,10 +19,13 @@
 static void advise_huge(void *p, size_t bytes)
 {
 #if defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    /* The whole 2 MiB pages inside [P, P + BYTES), found as offsets from
+    ** P, so that the pointer advised is derived from P. */
+    const uintptr_t huge = (uintptr_t)1 << 21, a = (uintptr_t)p;
+    size_t head = (size_t)(-a & (huge - 1));
+    size_t tail = (size_t)((a + bytes) & (huge - 1));
+    if (bytes > head + tail)
+        (void)madvise((char *)p + head, bytes - head - tail, MADV_HUGEPAGE);
 #else
     (void)p;
     (void)bytes;

@@ -161,16 +161,12 @@ static int bits(uint64_t x)
 ** stay in cache, and most parts are tiny after a digit or two, so this
 ** beats passing over every digit.  CNT holds a histogram per level. */
 #define LOCAL_SORT(name, T)                                                   \
+    /* NOLINTNEXTLINE(bugprone-macro-parentheses): T is a type. */            \
     static void name(T *k, uint32_t *p, T *tk, uint32_t *tp, size_t m, int w, \
                      size_t (*cnt)[NDIGITS])                                  \
     {                                                                         \
-        /* About one digit value per four rows: small parts, few counts. */ \
-        int b = bits(m) - 2, sh;                                              \
+        int b, sh;                                                            \
         size_t i, j, *c = cnt[0], nd, at;                                     \
-        if (b > DIGIT_BITS) b = DIGIT_BITS;                                   \
-        if (b > w) b = w;                                                     \
-        sh = w - b;                                                           \
-        nd = (size_t)1 << b;                                                  \
         if (m < 32) {                                                         \
             for (i = 1; i < m; i++) {                                         \
                 T kv = k[i];                                                  \
@@ -184,6 +180,13 @@ static int bits(uint64_t x)
             }                                                                 \
             return;                                                           \
         }                                                                     \
+        /* About one digit value per four rows: small parts, few counts     \
+        ** (with M >= 32, B is not negative). */                             \
+        b = bits(m) - 2;                                                      \
+        if (b > DIGIT_BITS) b = DIGIT_BITS;                                   \
+        if (b > w) b = w;                                                     \
+        sh = w - b;                                                           \
+        nd = (size_t)1 << b;                                                  \
         memset(c, 0, nd * sizeof *c);                                         \
         for (i = 0; i < m; i++) c[(k[i] >> sh) & (nd - 1)]++;                 \
         for (i = 0; i < nd && c[i] != m; i++) {}                              \

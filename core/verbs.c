@@ -360,8 +360,9 @@ static int append_rows(cs_column *col, const cs_dataset *ds, size_t i,
     const uint32_t *sel;
     const cs_column *src = cs__dataset_base(ds, i, &sel);
     size_t r, n = ds->nrows;
+    int remap = src->type == CS_TYPE_STR && src->dict != col->dict;
     int rc;
-    if (src->type == CS_TYPE_STR && src->dict != col->dict) {
+    if (remap) {
         size_t need = src->dict->n ? src->dict->n : 1;
         if (*mapn < need) {
             uint32_t *m = cs__realloc(col->eng, *map, *mapn * sizeof **map,
@@ -398,7 +399,7 @@ static int append_rows(cs_column *col, const cs_dataset *ds, size_t i,
             break;
         case CS_TYPE_STR: {
             uint32_t c = ((const uint32_t *)src->data)[row];
-            if (src->dict != col->dict) {
+            if (remap) {
                 if ((*map)[c] == UINT32_MAX) {
                     size_t len;
                     const char *s = cs__dict_str(src->dict, c, &len);
