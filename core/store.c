@@ -19,6 +19,7 @@ struct cs_store {
     sqlite3 *db;
     int depth;          /* open savepoints */
     int immediate;      /* the outermost was opened by begin_immediate */
+    sqlite3_stmt *sums; /* inserts a part's checksum; prepared once */
 };
 
 /* The schema of the store's own tables, by version (PRAGMA user_version).
@@ -338,6 +339,7 @@ void cs_store_close(cs_store *st)
 {
     if (!st) return;
     while (st->depth) cs_store_rollback(st);
+    sqlite3_finalize(st->sums);
     sqlite3_close_v2(st->db);
     cs__free(st->eng, st, sizeof *st);
 }
@@ -815,17 +817,16 @@ static int put_block(cs_store *st, sqlite3_stmt *ins, cs_buf *buf,
     rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     if (rc != SQLITE_DONE) return sql_error(st, "writing the columnar copy");
-    {
-        sqlite3_stmt *sum = NULL;
-        int r = prepare(st, "INSERT OR REPLACE INTO coopstat_block_sums VALUES (?, ?)", &sum,
-                        NULL);
-        if (r) return r;
-        sqlite3_bind_int64(sum, 1, sqlite3_last_insert_rowid(st->db));
-        sqlite3_bind_int64(sum, 2, (sqlite3_int64)XXH3_64bits(buf->len ? buf->p : "", buf->len));
-        r = sqlite3_step(sum);
-        sqlite3_finalize(sum);
-        return r == SQLITE_DONE ? CS_OK : sql_error(st, "writing the columnar copy");
-    }
+    if (!st->sums &&
+        (rc = prepare(st, "INSERT OR REPLACE INTO coopstat_block_sums VALUES (?, ?)",
+                      &st->sums, NULL)))
+        return rc;
+    sqlite3_bind_int64(st->sums, 1, sqlite3_last_insert_rowid(st->db));
+    sqlite3_bind_int64(st->sums, 2,
+                       (sqlite3_int64)XXH3_64bits(buf->len ? buf->p : "", buf->len));
+    rc = sqlite3_step(st->sums);
+    sqlite3_reset(st->sums);
+    return rc == SQLITE_DONE ? CS_OK : sql_error(st, "writing the columnar copy");
 }
 
 /* The dictionary of string column COL as part -1: the count, each
