@@ -81,11 +81,14 @@ static void close_store(cs_engine *eng, cs_store *st)
 /* ------------------------------------------------------------------ */
 const char import_usage[] =
     "usage: " PROGNAME " import FILE.csv --table NAME [--mode MODE] "
-    "[--db PATH]\n"
+    "[--columns A,B,...]\n"
+    "       [--db PATH]\n"
     "\n"
     "Reads FILE.csv (types inferred, as cs.read_csv) and writes it to the\n"
     "store as table NAME, in one transaction.  MODE: create (default: the\n"
-    "table must not exist), replace, or append (same columns and types).\n";
+    "table must not exist), replace, or append (same columns and types).\n"
+    "--columns keeps only the columns named, in that order (a store table\n"
+    "holds at most 2,000 columns).\n";
 
 static int parse_mode(const char *s, cs_write_mode *m)
 {
@@ -153,9 +156,40 @@ static void on_progress(void *ud, const cs_progress *p)
     m->shown = 1;
 }
 
+/* Splits the comma-separated LIST into *NAMES (pointers into *COPY, a
+** new copy of LIST; free both); *N names, none empty. */
+static int split_names(const char *list, char **copy, char ***names, size_t *n)
+{
+    size_t k = 1, i;
+    char *p;
+    for (p = (char *)list; *p; p++) k += *p == ',';
+    *copy = strdup(list);
+    *names = malloc(k * sizeof **names);
+    if (!*copy || !*names) {
+        free(*copy);
+        free(*names);
+        return 0;
+    }
+    for (i = 0, p = *copy; i < k; i++) {
+        char *end = strchr(p, ',');
+        if (end) *end = '\0';
+        (*names)[i] = p;
+        if (!*p) {
+            free(*copy);
+            free(*names);
+            return 0;
+        }
+        p = end ? end + 1 : p;
+    }
+    *n = k;
+    return 1;
+}
+
+/* Reads PATH and writes it to TABLE; COLUMNS (NULL: all) is the
+** comma-separated list of those kept. */
 static int import_file(cs_engine *eng, cs_store *st, const char *path,
                        const char *table, cs_write_mode mode,
-                       const cs_csv_options *opt)
+                       const cs_csv_options *opt, const char *columns)
 {
     cs_dataset *ds;
     char what[512];
@@ -163,6 +197,26 @@ static int import_file(cs_engine *eng, cs_store *st, const char *path,
     int rc;
     if (isatty(STDERR_FILENO)) cs_engine_set_progress(eng, on_progress, &m);
     rc = cs_csv_read(eng, path, opt, &ds);
+    if (rc == CS_OK && columns) {
+        char *copy, **names;
+        size_t n;
+        cs_dataset *kept = NULL;
+        if (!split_names(columns, &copy, &names, &n)) {
+            /* the names were checked by cmd_import: out of memory */
+            cs_engine_set_progress(eng, NULL, NULL);
+            cs_dataset_free(ds);
+            fprintf(stderr, PROGNAME ": import %s: out of memory\n", path);
+            return EXIT_ERROR;
+        } else {
+            rc = cs_dataset_select(ds, (const char *const *)names, n, &kept);
+            free(names);
+            free(copy);
+        }
+        if (rc == CS_OK) {
+            cs_dataset_free(ds);
+            ds = kept;
+        }
+    }
     if (rc == CS_OK) rc = cs_store_write(st, table, ds, mode);
     cs_engine_set_progress(eng, NULL, NULL);
     if (m.shown) fputs("\r\033[K", stderr);
@@ -171,15 +225,16 @@ static int import_file(cs_engine *eng, cs_store *st, const char *path,
         if (ds) cs_dataset_free(ds);
         return fail(eng, ds ? what : "import");
     }
-    fprintf(stderr, "%s: %zu rows, %zu columns -> table '%s'\n", path,
-            cs_dataset_nrows(ds), cs_dataset_ncols(ds), table);
+    fprintf(stderr, "%s: %zu row%s, %zu column%s -> table '%s'\n", path,
+            cs_dataset_nrows(ds), cs_dataset_nrows(ds) == 1 ? "" : "s",
+            cs_dataset_ncols(ds), cs_dataset_ncols(ds) == 1 ? "" : "s", table);
     cs_dataset_free(ds);
     return EXIT_OK;
 }
 
 int cmd_import(int argc, char **argv)
 {
-    const char *file = NULL, *table = NULL;
+    const char *file = NULL, *table = NULL, *columns = NULL;
     cs_write_mode mode = CS_WRITE_CREATE;
     cs_engine *eng;
     cs_store *st;
@@ -192,6 +247,8 @@ int cmd_import(int argc, char **argv)
         if (take_db_option(argc, argv, &i)) continue;
         if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
             table = argv[++i];
+        } else if (strcmp(argv[i], "--columns") == 0 && i + 1 < argc) {
+            columns = argv[++i];
         } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
             if (!parse_mode(argv[++i], &mode))
                 return usage_error("import", "--mode must be create, "
@@ -211,8 +268,12 @@ int cmd_import(int argc, char **argv)
                                   import_usage);
     if (!table) return usage_error("import", "missing --table NAME", NULL,
                                    import_usage);
+    if (columns && (!*columns || columns[0] == ',' || strstr(columns, ",,") ||
+                    columns[strlen(columns) - 1] == ','))
+        return usage_error("import", "--columns needs names separated by "
+                           "commas, not", columns, import_usage);
     if ((rc = open_store(&eng, &st))) return rc;
-    rc = import_file(eng, st, file, table, mode, NULL);
+    rc = import_file(eng, st, file, table, mode, NULL, columns);
     close_store(eng, st);
     return rc;
 }
@@ -311,7 +372,7 @@ int cmd_init(int argc, char **argv)
         opt.nschema = files[k].ntext;
         snprintf(path, sizeof path, "%s/%s", dir, files[k].file);
         if ((rc = import_file(eng, st, path, files[k].table, CS_WRITE_REPLACE,
-                              &opt)))
+                              &opt, NULL)))
             break;
     }
     if (sample) {

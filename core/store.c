@@ -1523,6 +1523,15 @@ int cs_store_write(cs_store *st, const char *table, const cs_dataset *ds,
     if (mode != CS_WRITE_CREATE && mode != CS_WRITE_REPLACE &&
         mode != CS_WRITE_APPEND)
         return cs__error(eng, CS_EINVAL, "bad write mode %d", (int)mode);
+    /* SQLite's table width is fixed when it is compiled (2,000 in
+    ** Debian's build); a dataset may be wider. */
+    if (ds->ncols > (size_t)sqlite3_limit(st->db, SQLITE_LIMIT_COLUMN, -1))
+        return cs__error(eng, CS_EINVAL,
+                         "'%s': %zu columns, but a store table holds at "
+                         "most %d; keep the columns needed (ds:select, "
+                         "or import --columns)",
+                         table, ds->ncols,
+                         sqlite3_limit(st->db, SQLITE_LIMIT_COLUMN, -1));
     if ((rc = cs_store_begin(st))) return rc;
     /* What the store kept of tables dropped through SQL goes now. */
     if ((rc = exec(st, "DELETE FROM coopstat_blocks WHERE tbl NOT IN "

@@ -247,6 +247,59 @@ static void test_store_failures_leave_nothing(void **state)
     cs_engine_free(eng);
 }
 
+/* A header of N columns c1..cN and one row of 1..N, as CSV text. */
+static char *wide_csv(size_t n)
+{
+    char *text = malloc(n * 24 + 2), *p = text;
+    size_t i;
+    if (!text) fail_msg("out of memory");
+    for (i = 1; i <= n; i++) p += sprintf(p, "%sc%zu", i > 1 ? "," : "", i);
+    *p++ = '\n';
+    for (i = 1; i <= n; i++) p += sprintf(p, "%s%zu", i > 1 ? "," : "", i);
+    *p++ = '\n';
+    *p = '\0';
+    return text;
+}
+
+/* SQLite's width limit (2,000 columns in Debian's build): a table at it
+** is written and read back, one wider is refused before anything is
+** written, with the count and the limit in the message. */
+static void test_store_column_limit(void **state)
+{
+    cs_engine *eng;
+    cs_store *st;
+    cs_dataset *ds, *r;
+    char *text;
+    int found;
+    cs_value v;
+    (void)state;
+    assert_int_equal(cs_engine_new(NULL, NULL, &eng), CS_OK);
+    assert_int_equal(cs_store_open(eng, path, &st), CS_OK);
+    text = wide_csv(2000);
+    ds = csv(eng, text);
+    free(text);
+    assert_int_equal(cs_store_write(st, "w2000", ds, CS_WRITE_CREATE), CS_OK);
+    cs_dataset_free(ds);
+    assert_int_equal(cs_store_read(st, "w2000", NULL, 0, &r), CS_OK);
+    assert_int_equal(cs_dataset_ncols(r), 2000);
+    cs_column_get(cs_dataset_column(r, 1999), 0, &v);
+    assert_int_equal(v.u.i, 2000);
+    cs_dataset_free(r);
+    text = wide_csv(2001);
+    ds = csv(eng, text);
+    free(text);
+    assert_int_equal(cs_store_write(st, "w2001", ds, CS_WRITE_CREATE),
+                     CS_EINVAL);
+    assert_non_null(strstr(cs_errmsg(eng), "'w2001': 2001 columns, but a "
+                                           "store table holds at most 2000"));
+    assert_int_equal(cs_store_has_table(st, "w2001", &found), CS_OK);
+    assert_false(found);
+    assert_int_equal(cs_store_depth(st), 0);
+    cs_dataset_free(ds);
+    cs_store_close(st);
+    cs_engine_free(eng);
+}
+
 static void test_store_injection_through_parameters_and_names(void **state)
 {
     static const char evil[] = "t\"; DROP TABLE keep; --";
@@ -715,6 +768,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_copy_of_several_parts,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_column_limit, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_store_oom_sweep, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_immediate_transactions,
