@@ -166,6 +166,122 @@ static int op_expr(cs_engine *eng, const cs_dataset *in, const cs_dataset *o, cs
     return rc;
 }
 
+/* Reading with every option: separator, decimal comma, thousands, null
+** markers, day-first dates, a schema, and the CP1258 encoding. */
+static int op_read_options(cs_engine *eng, const cs_dataset *in, const cs_dataset *o,
+                           cs_dataset **out)
+{
+    static const char text[] = "ma;huyen;so;ngay\n"
+                               "001;Mai Ch\xE2u;1.234,5;01/02/2023\n"
+                               "002;-;n/a;31/12/2022\n"
+                               "003;L\xE3" "c S\xF5n;7;\n";
+    static const char *const na[] = {"-", "n/a"}, *const names[] = {"ma"};
+    static const cs_type types[] = {CS_TYPE_STR};
+    cs_csv_options opt;
+    (void)in;
+    (void)o;
+    cs_csv_options_init(&opt);
+    opt.sep = ';';
+    opt.decimal = ',';
+    opt.thousands = '.';
+    opt.na = na;
+    opt.nna = 2;
+    opt.date_format = "%d/%m/%Y";
+    opt.encoding = "cp1258";
+    opt.schema_names = names;
+    opt.schema_types = types;
+    opt.nschema = 1;
+    return cs_csv_read_buffer(eng, text, sizeof text - 1, "opt.csv", &opt, out);
+}
+
+/* A file written and read back; a write that fails leaves no file. */
+static char io_dir[64];
+
+static int op_file_io(cs_engine *eng, const cs_dataset *in, const cs_dataset *o,
+                      cs_dataset **out)
+{
+    char path[96];
+    int rc;
+    (void)o;
+    snprintf(path, sizeof path, "%s/out.csv", io_dir);
+    rc = cs_csv_write(in, path, NULL);
+    if (rc) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", io_dir);
+        if (system(cmd) != 0) fail_msg("a failed cs_csv_write left a file in %s", io_dir);
+        return rc;
+    }
+    rc = cs_csv_read(eng, path, NULL, out);
+    unlink(path);
+    return rc;
+}
+
+static int op_slice_take_drop(cs_engine *eng, const cs_dataset *in, const cs_dataset *o,
+                              cs_dataset **out)
+{
+    static const size_t rows[] = {2, 0, 0, 1};
+    static const char *const gone[] = {"kind"};
+    cs_dataset *a = NULL, *b = NULL;
+    int rc;
+    (void)eng;
+    (void)o;
+    rc = cs_dataset_slice(in, 1, 3, &a);
+    if (!rc) rc = cs_dataset_take(a, rows, 4, &b);
+    if (!rc) rc = cs_dataset_drop(b, gone, 1, out);
+    cs_dataset_free(a);
+    cs_dataset_free(b);
+    return rc;
+}
+
+/* A dataset built column by column, every type, with nulls and text
+** typed decomposed (stored as NFC). */
+static int op_build(cs_engine *eng, const cs_dataset *in, const cs_dataset *o,
+                    cs_dataset **out)
+{
+    static const cs_type types[] = {CS_TYPE_I64, CS_TYPE_F64, CS_TYPE_BOOL, CS_TYPE_DATE,
+                                    CS_TYPE_STR};
+    static const char *const names[] = {"i", "f", "b", "d", "s"};
+    cs_dataset *ds = NULL;
+    size_t k, r;
+    int rc;
+    (void)in;
+    (void)o;
+    if ((rc = cs_dataset_new(eng, &ds))) return rc;
+    for (k = 0; k < 5 && !rc; k++) {
+        cs_column *c = NULL;
+        if ((rc = cs_column_new(eng, types[k], &c))) break;
+        rc = cs_column_reserve(c, 2);
+        for (r = 0; r < 40 && !rc; r++) {
+            cs_value v;
+            memset(&v, 0, sizeof v);
+            v.type = types[k];
+            v.isnull = r % 7 == 3;
+            switch (types[k]) {
+            case CS_TYPE_I64: v.u.i = (int64_t)r * 1000003; break;
+            case CS_TYPE_F64: v.u.f = (double)r / 3; break;
+            case CS_TYPE_BOOL: v.u.b = (int)(r & 1); break;
+            case CS_TYPE_DATE: v.u.d = (int32_t)r * 97; break;
+            case CS_TYPE_STR:
+                v.isnull = 0;
+                rc = r % 7 == 3 ? cs_column_push_null(c)
+                     : r % 2     ? cs_column_push_str(c, "Hoa\xCC\x80 B\xC3\xACnh", 10)
+                                 : cs_column_push_str(c, "L\xE1\xBA\xA1" "c S\xC6\xA1n",
+                                                      (size_t)(4 + 3 * (r % 3)));
+                continue;
+            }
+            rc = cs_column_push_value(c, &v);
+        }
+        if (!rc) rc = cs_dataset_add(ds, names[k], c);
+        cs_column_release(c);
+    }
+    if (rc) {
+        cs_dataset_free(ds);
+        return rc;
+    }
+    *out = ds;
+    return CS_OK;
+}
+
 static const struct {
     const char *name;
     op_fn fn;
@@ -175,12 +291,18 @@ static const struct {
     {"sort (Vietnamese)", op_sort},  {"join", op_join},     {"join by name", op_join_names},
     {"concat", op_concat},       {"select, rename", op_select_rename},
     {"format, csv, fingerprint, name key, nfc", op_text}, {"expression", op_expr},
+    {"csv read with every option (cp1258)", op_read_options},
+    {"csv file write and read", op_file_io},
+    {"slice, take, drop", op_slice_take_drop},
+    {"columns built by push", op_build},
 };
 
 static void test_oom_sweep_every_operation(void **state)
 {
     size_t k;
     (void)state;
+    snprintf(io_dir, sizeof io_dir, "/tmp/coopstat-faults.XXXXXX");
+    assert_non_null(mkdtemp(io_dir));
     for (k = 0; k < sizeof ops / sizeof *ops; k++) {
         long n, failures = 0;
         for (n = 1; n < 20000; n++) {
@@ -223,6 +345,7 @@ static void test_oom_sweep_every_operation(void **state)
         if (failures == 0 && k > 0) fail_msg("%s: allocates nothing?", ops[k].name);
         printf("%-42s %5ld allocation failures injected\n", ops[k].name, failures);
     }
+    assert_int_equal(rmdir(io_dir), 0);
 }
 
 /* SQLite's own memory, bounded with sqlite3_hard_heap_limit64: a write

@@ -686,6 +686,22 @@ static void test_store_oom_sweep(void **state)
         r = NULL;
         if (!rc) rc = cs_store_query(st, "select * from o", NULL, 0, &r);
         cs_dataset_free(r);
+        r = NULL;
+        if (!rc) {
+            cs_value p[2];
+            memset(p, 0, sizeof p);
+            p[0].type = CS_TYPE_STR;
+            p[0].u.s.p = "Hợp tác xã";
+            p[0].u.s.len = strlen(p[0].u.s.p);
+            p[1].type = CS_TYPE_I64;
+            p[1].u.i = 4;
+            rc = cs_store_exec(st, "update o set name = ? where id = ?", p, 2, NULL);
+            if (!rc) rc = cs_store_query(st, "select name from o where id = ?", p + 1, 1, &r);
+            cs_dataset_free(r);
+            r = NULL;
+        }
+        if (!rc) rc = cs_store_tables(st, &r);
+        cs_dataset_free(r);
         if (rc == CS_OK) done = 1;
         else assert_int_equal(rc, CS_ENOMEM);
         cs_store_close(st);
