@@ -18,6 +18,7 @@
 
 #include "coopstat.h"
 #include "lauxlib.h"
+#include "lualib.h"
 #include "lua.h"
 
 #include "lcoopstat.h"
@@ -1917,6 +1918,17 @@ void lcoopstat_set_default_db(lua_State *L, const char *path)
 {
     lua_pushstring(L, path);
     lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_DB_REG);
+}
+
+cs_engine *lcoopstat_host(lua_State *L, const char *db)
+{
+    luaL_openlibs(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_coopstat);
+    lua_setfield(L, -2, "coopstat");
+    lua_pop(L, 1);
+    if (db) lcoopstat_set_default_db(L, db);
+    return lcoopstat_engine(L);
 }
 
 /* cs.open([path]): the store at PATH, else the one the host named

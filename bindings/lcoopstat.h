@@ -97,4 +97,11 @@ void lcoopstat_use_lua_allocator(lua_State *L);
 ** --db option), ahead of $COOPSTAT_DB and ./coopstat.db. */
 void lcoopstat_set_default_db(lua_State *L, const char *path);
 
+/* Sets up L as a host of the module: the standard libraries, the module
+** in package.preload (so that require("coopstat") finds it, as lua.c's
+** -l would), and DB (when not NULL) as its default store.  Returns the
+** engine (lcoopstat_engine).  Raises a Lua error when out of memory: call
+** in protected mode. */
+cs_engine *lcoopstat_host(lua_State *L, const char *db);
+
 #endif

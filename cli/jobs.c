@@ -39,7 +39,6 @@
 #include "coopstat.h"
 #include "lauxlib.h"
 #include "lua.h"
-#include "lualib.h"
 
 #include "../bindings/lcoopstat.h"
 #include "jobs.h"
@@ -411,15 +410,10 @@ static int child_main(lua_State *L)
     const char *db = lua_tostring(L, 2);
     char *copy, *tok, *save = NULL;
     int i = 0;
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_coopstat);
-    lua_setfield(L, -2, "coopstat");
-    lua_pop(L, 1);
+    g_lim.eng = lcoopstat_host(L, NULL);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "coopstat");
     lua_call(L, 1, 0);
-    g_lim.eng = lcoopstat_engine(L);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "coopstat.jobs");
     lua_call(L, 1, 1);
@@ -1305,16 +1299,10 @@ static int sandbox_main(lua_State *L)
 {
     const char *script = lua_tostring(L, 1);
     int nargs = (int)lua_tointeger(L, 2), i;
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_coopstat);
-    lua_setfield(L, -2, "coopstat");
-    lua_pop(L, 1);
-    if (g_db_path) lcoopstat_set_default_db(L, g_db_path);
+    g_lim.eng = lcoopstat_host(L, g_db_path);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "coopstat");
     lua_call(L, 1, 1);
-    g_lim.eng = lcoopstat_engine(L);
     lua_getfield(L, -1, "open");
     lua_call(L, 0, 1); /* the store: the only one the script writes to */
     lua_getglobal(L, "require");

@@ -14,7 +14,6 @@
 #include "coopstat.h"
 #include "lauxlib.h"
 #include "lua.h"
-#include "lualib.h"
 
 #include "../bindings/lcoopstat.h"
 #include "jobs.h"
@@ -254,13 +253,7 @@ static int pmain(lua_State *L)
     run_args *ra = lua_touserdata(L, 1);
     int i, st, msgh;
     luaL_checkversion(L);
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_coopstat);
-    lua_setfield(L, -2, "coopstat");
-    lua_pop(L, 1);
-    g_eng = lcoopstat_engine(L);
-    if (g_db_path) lcoopstat_set_default_db(L, g_db_path);
+    g_eng = lcoopstat_host(L, g_db_path);
     set_arg(L, ra);
 
     lua_pushcfunction(L, msghandler);

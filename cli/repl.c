@@ -21,7 +21,6 @@
 #include "coopstat.h"
 #include "lauxlib.h"
 #include "lua.h"
-#include "lualib.h"
 
 #include "../bindings/lcoopstat.h"
 #include "lineedit.h"
@@ -445,13 +444,7 @@ static int repl_main(lua_State *L)
     const char *db = g_db_path ? g_db_path : getenv("COOPSTAT_DB");
 
     luaL_checkversion(L);
-    luaL_openlibs(L);
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_coopstat);
-    lua_setfield(L, -2, "coopstat");
-    lua_pop(L, 1);
-    r->eng = g_eng = lcoopstat_engine(L);
-    if (g_db_path) lcoopstat_set_default_db(L, g_db_path);
+    r->eng = g_eng = lcoopstat_host(L, g_db_path);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "coopstat.repl");
     lua_getglobal(L, "require");
