@@ -552,6 +552,15 @@ end
 -- indicator (and by all of them together when there are several), as a
 -- dataset of the dimensions, `value` and `n` (the rows of DS behind each
 -- value, for disclosure control).  A null key becomes M.UNKNOWN.
+-- The groupings of a breakdown by DIMS: each dimension alone, then (with
+-- more than one) all of them together.
+local function groupings_of(dims)
+  local groupings = {}
+  for _, d in ipairs(dims) do groupings[#groupings + 1] = { d } end
+  if #dims > 1 then groupings[#groupings + 1] = dims end
+  return groupings
+end
+
 function Ctx:by(ds, aggregate)
   local dims = self.dims
   local cols = { value = {}, n = {} }
@@ -570,10 +579,7 @@ function Ctx:by(ds, aggregate)
   end
   local aggs = { aggregate .. " as value", "count() as n" }
   add(ds:agg(table.unpack(aggs)), {})
-  local groupings = {}
-  for _, d in ipairs(dims) do groupings[#groupings + 1] = { d } end
-  if #dims > 1 then groupings[#groupings + 1] = dims end
-  for _, g in ipairs(groupings) do
+  for _, g in ipairs(groupings_of(dims)) do
     local keys = {}
     for _, d in ipairs(g) do keys[d] = true end
     add(ds:group_by(table.unpack(g)):agg(table.unpack(aggs)), keys)
@@ -620,10 +626,7 @@ function Ctx:count(ds, universe)
     done[key(r)] = true
   end
   push(counts:head(1):rows()())
-  local groupings = {}
-  for _, d in ipairs(dims) do groupings[#groupings + 1] = { d } end
-  if #dims > 1 then groupings[#groupings + 1] = dims end
-  for _, g in ipairs(groupings) do
+  for _, g in ipairs(groupings_of(dims)) do
     for r in universe:select(table.unpack(g)):distinct():rows() do
       local row = { value = 0, n = 0 }
       for _, d in ipairs(g) do row[d] = r[d] == nil and M.UNKNOWN or tostring(r[d]) end
