@@ -115,6 +115,9 @@ error in __gc|setmetatable({}, { __gc = function() error("boom in gc") end }) co
 error in __tostring|print(setmetatable({}, { __tostring = function() error("boom in tostring") end }))|boom in tostring
 __tostring returning a table|print(setmetatable({}, { __tostring = function() return {} end }))|'__tostring' must return a string
 error in a coroutine|local co = coroutine.wrap(function() error("boom in coroutine") end) co()|boom in coroutine
+an engine error in a finalizer at exit|local cs = require("coopstat") local d = cs.dataset({ a = { 1 } }) setmetatable({}, { __gc = function() d:filter("a >") end }) error("main failed")|main failed
+a store error in a coroutine|local cs = require("coopstat") local co = coroutine.wrap(function() cs.open(":memory:"):write("coopstat_x", cs.dataset({ a = { 1 } })) end) co()|names beginning with coopstat_
+an error after a yield inside a row loop|local cs = require("coopstat") local d = cs.dataset({ a = { 1, 2 } }) local co = coroutine.wrap(function() for r in d:rows() do coroutine.yield(r.a) end error("boom at row end") end) co() co() co()|boom at row end
 a dataset method on a wrong value|local cs = require("coopstat") cs.dataset({ a = { 1 } }).filter(42, "a > 0")|filter
 deep recursion|local function f(n) return f(n + 1) + 1 end f(1)|stack overflow
 a closed dataset|local cs = require("coopstat") local d = cs.dataset({ a = { 1 } }) getmetatable(d).__close(d) print(#d)|closed
