@@ -36,8 +36,10 @@
 **   parses; with a custom date format a column of, say, %Y%m%d values
 **   is a date column, not int64.  Columns named *_code (any case) are
 **   strings unless the schema says otherwise.
-** - Header names lose surrounding spaces (only) and are NFC; an empty,
-**   duplicate or NUL-containing name is CS_EPARSE.  An empty input, or
+** - Header names lose surrounding spaces (only) and are NFC; an empty
+**   one is V<k> (the name a read without header gives column k, as when
+**   Excel leaves a trailing separator); a duplicate or NUL-containing
+**   name is CS_EPARSE.  An empty input, or
 **   one of only blank lines, is a dataset of 0 columns whatever the
 **   options say.
 */
@@ -856,9 +858,13 @@ static int read_header(job *j)
             len--;
         }
         while (len && s[len - 1] == ' ') len--;
-        if (len == 0)
-            return error_at(r, CS_EPARSE, f.at, "empty name for column %zu",
-                             k);
+        if (len == 0) { /* a column Excel left unnamed: its V name */
+            char vname[32];
+            snprintf(vname, sizeof vname, "V%zu", k);
+            rc = add_name(j, vname, strlen(vname), &f);
+            if (rc) return rc;
+            continue;
+        }
         if (memchr(s, '\0', len))
             return error_at(r, CS_EPARSE, f.at,
                              "the name of column %zu holds a NUL byte", k);
