@@ -10,7 +10,8 @@
 **   cs.read_csv_string(text [, opts [, name]]) -> dataset
 **       opts: sep, decimal, thousands (one character; thousands may be
 **       "" or false), header (boolean), na (a string or a list),
-**       date_format ("%d/%m/%Y"), encoding ("utf-8", "cp1258", "tcvn3"),
+**       date_format ("%d/%m/%Y"), encoding ("utf-8", "cp1258", "tcvn3",
+**       "utf-16", "utf-16le", "utf-16be"),
 **       schema ({column = type name}).  An unknown option or a bad value
 **       is an error naming the option; options are read raw (a
 **       metatable on the options table is not consulted).

@@ -638,7 +638,10 @@ typedef struct cs_csv_options {
                                  field, replacing the default {"NA"} */
     size_t nna;
     const char *date_format;  /* NULL = ISO YYYY-MM-DD; e.g. "%d/%m/%Y" */
-    const char *encoding;     /* NULL/"utf-8", "cp1258", "tcvn3" */
+    const char *encoding;     /* NULL/"utf-8", "cp1258", "tcvn3", "utf-16",
+                                 "utf-16le", "utf-16be"; NULL reads a file
+                                 starting with a UTF-16 byte order mark as
+                                 UTF-16 */
     /* Schema: these columns get these types instead of inferred ones. */
     const char *const *schema_names;
     const cs_type *schema_types;

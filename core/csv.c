@@ -381,10 +381,17 @@ static int load_options(cs_engine *eng, const cs_csv_options *opt,
                name_is(o->encoding, "tcvn") ||
                name_is(o->encoding, "tcvn5712-1")) {
         o->iconv_name = "TCVN5712-1";
+    } else if (name_is(o->encoding, "utf-16") ||
+               name_is(o->encoding, "utf16")) {
+        o->iconv_name = "UTF-16"; /* its byte order mark, else big-endian */
+    } else if (name_is(o->encoding, "utf-16le")) {
+        o->iconv_name = "UTF-16LE";
+    } else if (name_is(o->encoding, "utf-16be")) {
+        o->iconv_name = "UTF-16BE";
     } else {
         return cs__error(eng, CS_EINVAL,
                          "option 'encoding': unknown encoding '%s' "
-                         "(use utf-8, cp1258 or tcvn3)", o->encoding);
+                         "(use utf-8, cp1258, tcvn3 or utf-16)", o->encoding);
     }
     if (opt->nschema && (!opt->schema_names || !opt->schema_types))
         return cs__error(eng, CS_EINVAL,
@@ -1328,12 +1335,26 @@ static int setup_na(reader *r, const ropts *o)
     return CS_OK;
 }
 
+/* 1 when the first bytes of BUF have zeros in at least half of the odd
+** places and in no even one, or the other way round (UTF-16 text, whose
+** characters are mostly ASCII, Vietnamese letters included). */
+static int looks_utf16(const char *buf, size_t len)
+{
+    size_t n = len < 64 ? len : 64, i, zeros[2] = {0, 0};
+    if (n < 4) return 0;
+    n &= ~(size_t)1;
+    for (i = 0; i < n; i++) zeros[i & 1] += buf[i] == '\0';
+    return (zeros[0] * 2 >= n / 2 && zeros[1] == 0) ||
+           (zeros[1] * 2 >= n / 2 && zeros[0] == 0);
+}
+
 static int parse_text(cs_engine *eng, const char *buf, size_t len,
                       int mapped, const char *name, const ropts *o,
                       cs_dataset **out)
 {
     job j;
     reader *r = &j.r;
+    ropts utf16;
     cs_buf conv;
     cs_dataset *ds = NULL;
     const char *start, *end, *tail, *data;
@@ -1350,6 +1371,23 @@ static int parse_text(cs_engine *eng, const char *buf, size_t len,
     cs__buf_init(&j.tmp, eng);
     cs__buf_init(&r->scratch, eng);
 
+    /* Excel's "Unicode text" is UTF-16 with a byte order mark: read as
+    ** such when no encoding is given. */
+    if (!o->encoding && len >= 2 &&
+        (memcmp(buf, "\xFF\xFE", 2) == 0 || memcmp(buf, "\xFE\xFF", 2) == 0)) {
+        utf16 = *o;
+        utf16.encoding = "utf-16";
+        utf16.iconv_name = "UTF-16";
+        o = j.o = &utf16;
+    }
+    if (!o->encoding && looks_utf16(buf, len)) {
+        rc = cs__error(eng, CS_EENCODING,
+                       "%s: the file looks like UTF-16 without a byte order "
+                       "mark (zero bytes in every other place): give the "
+                       "encoding, "
+                       "utf-16le or utf-16be", name);
+        goto done;
+    }
     if (o->iconv_name && len) {
         rc = convert(eng, name, o, buf, len, &conv);
         if (rc) goto done;

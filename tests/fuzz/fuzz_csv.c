@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char seps[] = {0, ',', ';', '\t', '|'};
-    static const char *const encodings[] = {NULL, "cp1258", "tcvn3"};
+    static const char *const encodings[] = {NULL, "cp1258", "tcvn3", "utf-16le"};
     static const char *const names[] = {"a", "b"};
     static const cs_type types[] = {CS_TYPE_I64, CS_TYPE_STR};
     cs_engine *eng;
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opt.decimal = (k >> 3 & 1) ? ',' : '.';
     opt.thousands = (k >> 3 & 1) ? '.' : 0;
     opt.header = !(k >> 4 & 1);
-    opt.encoding = encodings[(k >> 5) % 3];
+    opt.encoding = encodings[(k >> 5) & 3];
     if (k & 0x80) {
         opt.schema_names = names;
         opt.schema_types = types;
