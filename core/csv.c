@@ -14,9 +14,12 @@
 **   Bytes are counted in the UTF-8 text after any byte order mark; for
 **   cp1258/tcvn3 input that is the converted text, except for bytes the
 **   conversion rejects, which are located in the original bytes.
-** - Quoting only decides nulls: an unquoted empty field or NA marker is
-**   null, a quoted one ("" or "NA") is that string.  Quoted text takes
-**   part in type inference like unquoted text, so "12" is a number.
+** - Quoting decides nulls: an unquoted empty field or NA marker is null,
+**   a quoted one ("" or "NA") is that string.  Quoted text takes part in
+**   type inference like unquoted text, so "12" is a number.  Spaces
+**   around an unquoted number, bool or date (" 12 ", typed by hand) are
+**   dropped; inside quotes they are kept, so " 12 " quoted is text (the
+**   writer quotes text with such spaces); text values keep them always.
 ** - A '"' inside an unquoted field is literal; text between a closing
 **   quote and the separator ("ab"c) is an error.  A lone CR not followed
 **   by LF (or the end of input) is data, not a line end.
@@ -1056,25 +1059,44 @@ static int start_column(job *j, colinfo *c, cs_type t, size_t lead)
     return CS_OK;
 }
 
+/* The text of F that numbers, bools and dates are read from: an
+** unquoted field without the spaces around it (" 12 ", typed by hand);
+** a quoted one as it is (the writer quotes text with such spaces, which
+** must read back as text).  Text values keep their spaces. */
+static void value_text(const field *f, const char **s, size_t *len)
+{
+    *s = f->s;
+    *len = f->len;
+    if (!f->quoted && *len && ((*s)[0] == ' ' || (*s)[*len - 1] == ' ')) {
+        while (*len && **s == ' ') {
+            (*s)++;
+            (*len)--;
+        }
+        while (*len && (*s)[*len - 1] == ' ') (*len)--;
+    }
+}
+
 /* Parses F as a value of type T into *P; 0 when it is not one. */
 static int parse_as(const reader *r, cs_type t, const field *f, parsed *p)
 {
+    const char *s;
+    size_t len;
     p->num = NUM_NONE;
+    if (t == CS_TYPE_STR) return 1;
+    value_text(f, &s, &len);
     switch (t) {
     case CS_TYPE_STR:
         return 1;
     case CS_TYPE_I64:
-        p->num = parse_number(f->s, f->len, r->decimal, r->thousands, &p->iv,
-                              &p->dv);
+        p->num = parse_number(s, len, r->decimal, r->thousands, &p->iv, &p->dv);
         return p->num == NUM_INT;
     case CS_TYPE_F64:
-        p->num = parse_number(f->s, f->len, r->decimal, r->thousands, &p->iv,
-                              &p->dv);
-        return p->num != NUM_NONE || parse_special(f->s, f->len, &p->dv);
+        p->num = parse_number(s, len, r->decimal, r->thousands, &p->iv, &p->dv);
+        return p->num != NUM_NONE || parse_special(s, len, &p->dv);
     case CS_TYPE_BOOL:
-        return parse_bool(f->s, f->len, &p->b);
+        return parse_bool(s, len, &p->b);
     case CS_TYPE_DATE:
-        return parse_date(f->s, f->len, r->date_format, &p->d);
+        return parse_date(s, len, r->date_format, &p->d);
     }
     return 0;
 }
@@ -1103,6 +1125,8 @@ static int check_field(job *j, size_t ci, const field *f)
     /* Zeroed: T comes from FL's bits, which the analyzer cannot tie
     ** back to the parse that filled P. */
     parsed p = {.num = NUM_NONE};
+    const char *vs = NULL;
+    size_t vlen = 0;
     int rc;
 
     if (f->hi) {
@@ -1124,17 +1148,18 @@ static int check_field(job *j, size_t ci, const field *f)
             return rc;
         return store(r->eng, c, c->want, f, &p);
     }
+    if (fl & (CAN_INT | CAN_FLOAT | CAN_BOOL | CAN_DATE))
+        value_text(f, &vs, &vlen);
     if (fl & (CAN_INT | CAN_FLOAT)) {
-        p.num = parse_number(f->s, f->len, r->decimal, r->thousands, &p.iv,
-                             &p.dv);
+        p.num = parse_number(vs, vlen, r->decimal, r->thousands, &p.iv, &p.dv);
         if (p.num == NUM_FLOAT)
             fl &= ~(unsigned)CAN_INT;
         else if (p.num != NUM_INT)
             fl &= ~(unsigned)(CAN_INT | CAN_FLOAT);
     }
-    if ((fl & CAN_BOOL) && !parse_bool(f->s, f->len, &p.b))
+    if ((fl & CAN_BOOL) && !parse_bool(vs, vlen, &p.b))
         fl &= ~(unsigned)CAN_BOOL;
-    if ((fl & CAN_DATE) && !parse_date(f->s, f->len, r->date_format, &p.d))
+    if ((fl & CAN_DATE) && !parse_date(vs, vlen, r->date_format, &p.d))
         fl &= ~(unsigned)CAN_DATE;
     c->flags = fl | SEEN;
     if (c->rescan) return CS_OK;

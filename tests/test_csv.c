@@ -225,7 +225,7 @@ static const csv_case inference_cases[] = {
      .input = "x\n0.1000000000000000000000000000001\n123456789012345678.5\n",
      .names = "x", .types = "f", .nrows = 2,
      .cells = {"0.1", "1.2345678901234568e+17"}},
-    {.name = "spaces are data", .input = "x\n 1\n", .names = "x",
+    {.name = "spaces around a quoted number are data", .input = "x\n\" 1\"\n", .names = "x",
      .types = "s", .nrows = 1, .cells = {" 1"}},
     {.name = "bools", .input = "a,b,c\ntrue,TRUE,True\nfalse,FALSE,False\n",
      .names = "a,b,c", .types = "bbb", .nrows = 2,
@@ -379,6 +379,17 @@ static const csv_case header_cases[] = {
     {.name = "header names are trimmed, data is not",
      .input = " a ,\" b\"\n x ,\" y \"\n", .names = "a,b", .types = "ss",
      .nrows = 1, .cells = {" x ", " y "}},
+    {.name = "numbers, bools and dates typed with spaces around them",
+     .input = "i,f,b,d,s\n 12 , -1.5,true ,  2023-06-30 , x \n3 ,2 , false,2024-02-29,y\n",
+     .names = "i,f,b,d,s", .types = "ifbds", .nrows = 2,
+     .cells = {"12", "-1.5", "true", "2023-06-30", " x ", "3", "2", "false", "2024-02-29",
+               "y"}},
+    {.name = "a quoted field keeps its spaces out of numbers", .input = "a,b\n\" 1\",2\n3,4\n",
+     .names = "a,b", .types = "si", .nrows = 2, .cells = {" 1", "2", "3", "4"}},
+    {.name = "only spaces is text, not a number or null", .input = "a\n  \n1\n",
+     .names = "a", .types = "s", .nrows = 2, .cells = {"  ", "1"}},
+    {.name = "spaces inside a number still make text", .input = "a\n1 2\n3\n",
+     .names = "a", .types = "s", .nrows = 2, .cells = {"1 2", "3"}},
 };
 
 static const csv_case option_cases[] = {
@@ -1148,6 +1159,34 @@ static void test_csv_write_exact_text(void **state)
     free_engine(eng, &t);
 }
 
+/* Text with spaces around digits (" 7 ") is written quoted and reads back
+** as text without a schema, although " 7 " unquoted is the number 7. */
+static void test_csv_spaced_text_round_trip(void **state)
+{
+    tally t;
+    cs_engine *eng = new_engine(&t);
+    static const char in[] = "code,n\n\" 7 \", 1 \n\" 08\",2\n";
+    cs_dataset *ds, *back;
+    char *s;
+    size_t len;
+    cs_value v;
+    (void)state;
+    assert_int_equal(cs_csv_read_buffer(eng, in, sizeof in - 1, "in", NULL, &ds), CS_OK);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 0)), CS_TYPE_STR);
+    assert_int_equal(cs_column_type(cs_dataset_column(ds, 1)), CS_TYPE_I64);
+    cs_column_get(cs_dataset_column(ds, 0), 0, &v);
+    assert_int_equal(v.u.s.len, 3);
+    assert_memory_equal(v.u.s.p, " 7 ", 3);
+    assert_int_equal(cs_csv_write_string(ds, NULL, &s, &len), CS_OK);
+    assert_non_null(strstr(s, "\" 7 \",1\n"));
+    assert_int_equal(cs_csv_read_buffer(eng, s, len, "back", NULL, &back), CS_OK);
+    assert_same_values(ds, back);
+    cs_dataset_free(back);
+    cs_free_str(eng, s);
+    cs_dataset_free(ds);
+    free_engine(eng, &t);
+}
+
 static void test_csv_one_column_nulls_round_trip(void **state)
 {
     tally t;
@@ -1468,6 +1507,7 @@ int main(void)
         cmocka_unit_test(test_csv_interrupt_stops_reading),
         cmocka_unit_test(test_csv_write_string_round_trip),
         cmocka_unit_test(test_csv_write_exact_text),
+        cmocka_unit_test(test_csv_spaced_text_round_trip),
         cmocka_unit_test(test_csv_one_column_nulls_round_trip),
         cmocka_unit_test(test_csv_write_inferred_round_trip),
         cmocka_unit_test(test_csv_floats_round_trip_exactly),
