@@ -12,12 +12,15 @@
 #include <signal.h>
 #include <stdarg.h>
 
+/* CS_NOINLINE keeps a rare path out of the hot loop that calls it. */
 #if defined(__GNUC__)
 #define CS_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define CS_VPRINTF(a) __attribute__((format(printf, a, 0)))
+#define CS_NOINLINE __attribute__((noinline))
 #else
 #define CS_VPRINTF(a)
 #define CS_PRINTF(a, b)
+#define CS_NOINLINE
 #endif
 
 /* Long loops look at the interrupt flag once every this many rows. */

@@ -1059,31 +1059,55 @@ static int start_column(job *j, colinfo *c, cs_type t, size_t lead)
     return CS_OK;
 }
 
-/* The text of F that numbers, bools and dates are read from: an
-** unquoted field without the spaces around it (" 12 ", typed by hand);
-** a quoted one as it is (the writer quotes text with such spaces, which
-** must read back as text).  Text values keep their spaces. */
-static void value_text(const field *f, const char **s, size_t *len)
+/* A value typed by hand with spaces around it (" 12 "): when F is
+** unquoted and has them, 1 with *S, *LEN its text without them.  Numbers,
+** bools and dates are read again from that text when F itself is not
+** one (so the common case costs nothing); a quoted field is read as it
+** is (the writer quotes text with such spaces, which must read back as
+** text), and text values keep their spaces. */
+static int trimmed(const field *f, const char **s, size_t *len)
 {
-    *s = f->s;
-    *len = f->len;
-    if (!f->quoted && *len && ((*s)[0] == ' ' || (*s)[*len - 1] == ' ')) {
-        while (*len && **s == ' ') {
-            (*s)++;
-            (*len)--;
-        }
-        while (*len && (*s)[*len - 1] == ' ') (*len)--;
-    }
+    const char *b = f->s, *e = f->s + f->len;
+    if (f->quoted || f->len == 0 || (*b != ' ' && e[-1] != ' ')) return 0;
+    while (b < e && *b == ' ') b++;
+    while (e > b && e[-1] == ' ') e--;
+    *s = b;
+    *len = (size_t)(e - b);
+    return 1;
 }
 
-/* Parses F as a value of type T into *P; 0 when it is not one. */
-static int parse_as(const reader *r, cs_type t, const field *f, parsed *p)
+/* The types of FL that S[0..LEN) can still be, its values in *P. */
+static inline unsigned narrow(const reader *r, unsigned fl, const char *s,
+                              size_t len, parsed *p)
 {
-    const char *s;
-    size_t len;
+    if (fl & (CAN_INT | CAN_FLOAT)) {
+        p->num = parse_number(s, len, r->decimal, r->thousands, &p->iv, &p->dv);
+        if (p->num == NUM_FLOAT)
+            fl &= ~(unsigned)CAN_INT;
+        else if (p->num != NUM_INT)
+            fl &= ~(unsigned)(CAN_INT | CAN_FLOAT);
+    }
+    if ((fl & CAN_BOOL) && !parse_bool(s, len, &p->b))
+        fl &= ~(unsigned)CAN_BOOL;
+    if ((fl & CAN_DATE) && !parse_date(s, len, r->date_format, &p->d))
+        fl &= ~(unsigned)CAN_DATE;
+    return fl;
+}
+
+/* The same on a value's text without the spaces around it (trimmed):
+** rare, so kept out of the reading loop. */
+CS_NOINLINE static unsigned narrow_trimmed(const reader *r, unsigned fl,
+                                           const char *s, size_t len,
+                                           parsed *p)
+{
+    return narrow(r, fl, s, len, p);
+}
+
+/* Parses S[0..LEN) as a value of type T into *P; 0 when it is not one. */
+static int parse_text_as(const reader *r, cs_type t, const char *s, size_t len,
+                         parsed *p)
+{
     p->num = NUM_NONE;
-    if (t == CS_TYPE_STR) return 1;
-    value_text(f, &s, &len);
     switch (t) {
     case CS_TYPE_STR:
         return 1;
@@ -1099,6 +1123,22 @@ static int parse_as(const reader *r, cs_type t, const field *f, parsed *p)
         return parse_date(s, len, r->date_format, &p->d);
     }
     return 0;
+}
+
+/* The same on F's text without the spaces around it (trimmed): rare, so
+** kept out of the reading loop. */
+CS_NOINLINE static int parse_trimmed_as(const reader *r, cs_type t,
+                                        const field *f, parsed *p)
+{
+    const char *s;
+    size_t len;
+    return trimmed(f, &s, &len) && parse_text_as(r, t, s, len, p);
+}
+
+/* Parses F as a value of type T into *P; 0 when it is not one. */
+static int parse_as(const reader *r, cs_type t, const field *f, parsed *p)
+{
+    return parse_text_as(r, t, f->s, f->len, p) || parse_trimmed_as(r, t, f, p);
 }
 
 /* Pass 2 on one value of a column being read again, which pass 1 has
@@ -1148,19 +1188,9 @@ static int check_field(job *j, size_t ci, const field *f)
             return rc;
         return store(r->eng, c, c->want, f, &p);
     }
-    if (fl & (CAN_INT | CAN_FLOAT | CAN_BOOL | CAN_DATE))
-        value_text(f, &vs, &vlen);
-    if (fl & (CAN_INT | CAN_FLOAT)) {
-        p.num = parse_number(vs, vlen, r->decimal, r->thousands, &p.iv, &p.dv);
-        if (p.num == NUM_FLOAT)
-            fl &= ~(unsigned)CAN_INT;
-        else if (p.num != NUM_INT)
-            fl &= ~(unsigned)(CAN_INT | CAN_FLOAT);
-    }
-    if ((fl & CAN_BOOL) && !parse_bool(vs, vlen, &p.b))
-        fl &= ~(unsigned)CAN_BOOL;
-    if ((fl & CAN_DATE) && !parse_date(vs, vlen, r->date_format, &p.d))
-        fl &= ~(unsigned)CAN_DATE;
+    fl = narrow(r, fl, f->s, f->len, &p);
+    if (fl != c->flags && trimmed(f, &vs, &vlen))
+        fl = narrow_trimmed(r, c->flags, vs, vlen, &p);
     c->flags = fl | SEEN;
     if (c->rescan) return CS_OK;
     t = best_type(fl);
