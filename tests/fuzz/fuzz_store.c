@@ -4,6 +4,12 @@
 ** replaced by the fuzzer's bytes.  Reading the table must give exactly
 ** the table's rows (a damaged copy is detected and the SQL rows are read
 ** instead), or a clear error; never a crash, a leak or wrong values.
+** With bit 4 of the first byte the part's checksum is made to match the
+** new bytes (as if a faulty writer had made them), so that the decoder
+** and its checks of values (dictionary codes, bools, row counts) see
+** arbitrary bytes: then the read must give a table of the same shape or
+** an error, and the part's checksum is dropped afterwards so that the
+** next read makes the copy again.
 */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <xxhash.h>
 
 #include "coopstat.h"
 
@@ -52,9 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cs_value p[3];
     cs_dataset *ds = NULL;
-    int rc;
+    int rc, forged;
     if (!st) setup();
     if (size < 1) return 0;
+    forged = data[0] >> 4 & 1;
     /* Byte 0 picks the part: a column's values (0-5) or the dictionary. */
     memset(p, 0, sizeof p);
     p[0].type = CS_TYPE_STR;
@@ -67,15 +76,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cs_store_exec(st, "UPDATE coopstat_blocks SET data = cast(? AS BLOB) "
                           "WHERE tbl = 't' AND col = ? AND part = ?", p, 3, NULL) != CS_OK)
         return 0;
+    if (forged) {
+        cs_value q[3];
+        memcpy(q + 1, p + 1, 2 * sizeof *p);
+        memset(q, 0, sizeof *q);
+        q[0].type = CS_TYPE_I64;
+        q[0].u.i = (int64_t)XXH3_64bits(data + 1, size - 1);
+        if (cs_store_exec(st, "UPDATE coopstat_block_sums SET sum = ? WHERE block = "
+                              "(SELECT rowid FROM coopstat_blocks "
+                              "WHERE tbl = 't' AND col = ? AND part = ?)", q, 3, NULL) != CS_OK)
+            abort();
+    }
     rc = cs_store_read(st, "t", NULL, 0, &ds);
     if (rc == CS_OK) {
         char *got = text_of(ds);
-        if (strcmp(got, want) != 0) {
+        if (forged ? cs_dataset_nrows(ds) != 3 || cs_dataset_ncols(ds) != 6
+                   : strcmp(got, want) != 0) {
             fprintf(stderr, "read back differs:\n%s\nwanted:\n%s\n", got, want);
             abort();
         }
         cs_free_str(eng, got);
         cs_dataset_free(ds);
     }
+    if (forged && cs_store_exec(st, "DELETE FROM coopstat_block_sums WHERE block = "
+                                    "(SELECT rowid FROM coopstat_blocks "
+                                    "WHERE tbl = 't' AND col = ? AND part = ?)",
+                                p + 1, 2, NULL) != CS_OK)
+        abort();
     return 0;
 }
