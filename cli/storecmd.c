@@ -157,12 +157,13 @@ static void on_progress(void *ud, const cs_progress *p)
 }
 
 /* Splits the comma-separated LIST into *NAMES (pointers into *COPY, a
-** new copy of LIST; free both); *N names, none empty. */
+** new copy of LIST; free both), *N of them.  0 when out of memory. */
 static int split_names(const char *list, char **copy, char ***names, size_t *n)
 {
     size_t k = 1, i;
+    const char *q;
     char *p;
-    for (p = (char *)list; *p; p++) k += *p == ',';
+    for (q = list; *q; q++) k += *q == ',';
     *copy = strdup(list);
     *names = malloc(k * sizeof **names);
     if (!*copy || !*names) {
@@ -171,15 +172,9 @@ static int split_names(const char *list, char **copy, char ***names, size_t *n)
         return 0;
     }
     for (i = 0, p = *copy; i < k; i++) {
-        char *end = strchr(p, ',');
-        if (end) *end = '\0';
         (*names)[i] = p;
-        if (!*p) {
-            free(*copy);
-            free(*names);
-            return 0;
-        }
-        p = end ? end + 1 : p;
+        p += strcspn(p, ",");
+        *p++ = '\0';
     }
     *n = k;
     return 1;
@@ -202,16 +197,14 @@ static int import_file(cs_engine *eng, cs_store *st, const char *path,
         size_t n;
         cs_dataset *kept = NULL;
         if (!split_names(columns, &copy, &names, &n)) {
-            /* the names were checked by cmd_import: out of memory */
             cs_engine_set_progress(eng, NULL, NULL);
             cs_dataset_free(ds);
             fprintf(stderr, PROGNAME ": import %s: out of memory\n", path);
             return EXIT_ERROR;
-        } else {
-            rc = cs_dataset_select(ds, (const char *const *)names, n, &kept);
-            free(names);
-            free(copy);
         }
+        rc = cs_dataset_select(ds, (const char *const *)names, n, &kept);
+        free(names);
+        free(copy);
         if (rc == CS_OK) {
             cs_dataset_free(ds);
             ds = kept;
