@@ -12,8 +12,9 @@
 **   physical line where the field (or, for a ragged row, the row) starts
 **   and COLUMN the 1-based byte offset of that start within its line.
 **   Bytes are counted in the UTF-8 text after any byte order mark; for
-**   cp1258/tcvn3 input that is the converted text, except for bytes the
-**   conversion rejects, which are located in the original bytes.
+**   cp1258/tcvn3/utf-16 input that is the converted text, except for
+**   bytes the conversion rejects, which are located in the original
+**   bytes.
 ** - Quoting decides nulls: an unquoted empty field or NA marker is null,
 **   a quoted one ("" or "NA") is that string.  Quoted text takes part in
 **   type inference like unquoted text, so "12" is a number.  Spaces
