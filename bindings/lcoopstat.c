@@ -1920,8 +1920,38 @@ void lcoopstat_set_default_db(lua_State *L, const char *path)
     lua_setfield(L, LUA_REGISTRYINDEX, DEFAULT_DB_REG);
 }
 
+/* Lua's warnings: an error in a finalizer (__gc) and warn() from a
+** script.  A host prints them on stderr from the start (a finalizer's
+** error is otherwise lost); warn("@off") and warn("@on") switch them. */
+typedef struct warnings {
+    int on;   /* printing */
+    int cont; /* in the middle of a message (its pieces follow) */
+} warnings;
+
+static void on_warning(void *ud, const char *msg, int tocont)
+{
+    warnings *w = ud;
+    if (!w->cont && *msg == '@') { /* a control message */
+        if (strcmp(msg, "@off") == 0) w->on = 0;
+        else if (strcmp(msg, "@on") == 0) w->on = 1;
+        return;
+    }
+    if (w->on) {
+        if (!w->cont) fputs("coopstat: warning: ", stderr);
+        fputs(msg, stderr);
+        if (!tocont) fputc('\n', stderr);
+        fflush(stderr);
+    }
+    w->cont = tocont;
+}
+
 cs_engine *lcoopstat_host(lua_State *L, const char *db)
 {
+    warnings *w = lua_newuserdatauv(L, sizeof *w, 0);
+    w->on = 1;
+    w->cont = 0;
+    lua_setfield(L, LUA_REGISTRYINDEX, "coopstat.warnings"); /* kept alive */
+    lua_setwarnf(L, on_warning, w);
     luaL_openlibs(L);
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
     lua_pushcfunction(L, luaopen_coopstat);

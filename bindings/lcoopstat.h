@@ -100,7 +100,8 @@ void lcoopstat_set_default_db(lua_State *L, const char *path);
 
 /* Sets up L as a host of the module: the standard libraries, the module
 ** in package.preload (so that require("coopstat") finds it, as lua.c's
-** -l would), and DB (when not NULL) as its default store.  Returns the
+** -l would), DB (when not NULL) as its default store, and Lua's warnings
+** (an error in a finalizer, warn()) printed on stderr, on at first.  Returns the
 ** engine (lcoopstat_engine).  Raises a Lua error when out of memory: call
 ** in protected mode. */
 cs_engine *lcoopstat_host(lua_State *L, const char *db);

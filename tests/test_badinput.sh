@@ -123,4 +123,15 @@ deep recursion|local function f(n) return f(n + 1) + 1 end f(1)|stack overflow
 a closed dataset|local cs = require("coopstat") local d = cs.dataset({ a = { 1 } }) getmetatable(d).__close(d) print(#d)|closed
 EOF
 
+# An error in a finalizer does not stop the script (Lua makes it a
+# warning): it is printed, with the script's name and line.
+printf 'setmetatable({}, { __gc = function() error("boom in gc") end })\ncollectgarbage()\nprint("went on")\n' >"$tmp/gc.lua"
+run run "$tmp/gc.lua"
+expect "an error in __gc is a warning, positioned" 0 err "coopstat: warning: error in __gc ($tmp/gc.lua:1: boom in gc)"
+expect "and the script goes on" 0 out "went on"
+printf 'warn("@off")\nsetmetatable({}, { __gc = function() error("quiet") end })\ncollectgarbage()\nwarn("@on")\nwarn("the ", "end")\n' >"$tmp/warn.lua"
+run run "$tmp/warn.lua"
+expect "warn('@off') silences warnings, warn() pieces make one line" 0 err "coopstat: warning: the end"
+case $(cat "$tmp/err") in *quiet*) notok "a warning after @off was printed" ;; *) ok "no warning after @off" ;; esac
+
 finish test_badinput

@@ -185,7 +185,7 @@ see() {
         ok "$2"
     else
         notok "$2 (wanted '$3' on the screen)"
-        sed 's/^/#   screen: /' "$tmp/screen" | tail -15
+        grep -v '^ *$' "$tmp/screen" | sed 's/^/#   screen: /' | tail -15
     fi
 }
 
@@ -332,7 +332,7 @@ wait_for b "cs> "
 wait_for c "cs> "
 keys b C-r
 keys b -l 'sq(x'
-wait_for b 'function sq(x)'
+see b "history: Ctrl-R finds a multi-line chunk" 'function sq(x)'
 keys b Enter
 type_line b '"v=" .. sq(9)'
 see b "history: a multi-line chunk recalled by Ctrl-R runs" "v=81"
