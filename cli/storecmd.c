@@ -82,13 +82,25 @@ static void close_store(cs_engine *eng, cs_store *st)
 const char import_usage[] =
     "usage: " PROGNAME " import FILE.csv --table NAME [--mode MODE] "
     "[--columns A,B,...]\n"
-    "       [--db PATH]\n"
+    "       [reading options] [--db PATH]\n"
     "\n"
     "Reads FILE.csv (types inferred, as cs.read_csv) and writes it to the\n"
     "store as table NAME, in one transaction.  MODE: create (default: the\n"
     "table must not exist), replace, or append (same columns and types).\n"
     "--columns keeps only the columns named, in that order (a store table\n"
-    "holds at most 2,000 columns).\n";
+    "holds at most 2,000 columns).\n"
+    "\n"
+    "How the file is read (as the options of cs.read_csv):\n"
+    "  --sep C            , ; | or tab (default: detected)\n"
+    "  --decimal C        . (default) or ,\n"
+    "  --thousands C      . , or space (default: none)\n"
+    "  --encoding NAME    utf-8 (default), cp1258, tcvn3, utf-16, utf-16le,\n"
+    "                     utf-16be (a UTF-16 byte order mark is followed)\n"
+    "  --date-format F    e.g. %d/%m/%Y (default: ISO 2023-06-30)\n"
+    "  --na A,B,...       the null markers besides an empty field (default: NA)\n"
+    "  --no-header        the first row is data; columns are V1, V2, ...\n"
+    "  --schema C=T,...   these columns get type T: int64, float64, string,\n"
+    "                     bool or date (e.g. --schema commune_id=string)\n";
 
 static int parse_mode(const char *s, cs_write_mode *m)
 {
@@ -225,49 +237,172 @@ static int import_file(cs_engine *eng, cs_store *st, const char *path,
     return EXIT_OK;
 }
 
+/* The character of option OPT's value V into *OUT: one byte, or "tab"
+** ("\t") or "space"; 0 (after a usage message) when V is not one. */
+static int option_char(const char *opt, const char *v, char *out)
+{
+    if (strcmp(v, "tab") == 0 || strcmp(v, "\\t") == 0) *out = '\t';
+    else if (strcmp(v, "space") == 0) *out = ' ';
+    else if (v[0] && !v[1]) *out = v[0];
+    else {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s needs one character (or tab, space), not",
+                 opt);
+        usage_error("import", msg, v, import_usage);
+        return 0;
+    }
+    return 1;
+}
+
+/* What import's reading options hold: the lists, split. */
+typedef struct read_opts {
+    cs_csv_options csv;
+    char *na_copy, **na;
+    char *schema_copy, **schema_names;
+    cs_type *schema_types;
+} read_opts;
+
+static void read_opts_free(read_opts *o)
+{
+    free(o->na_copy);
+    free(o->na);
+    free(o->schema_copy);
+    free(o->schema_names);
+    free(o->schema_types);
+}
+
+/* --schema C=T,...: into O; 0 (after a usage message) when bad. */
+static int parse_schema(const char *v, read_opts *o)
+{
+    size_t n, k;
+    if (!split_names(v, &o->schema_copy, &o->schema_names, &n) ||
+        !(o->schema_types = malloc(n * sizeof *o->schema_types))) {
+        fprintf(stderr, PROGNAME ": import: out of memory\n");
+        return 0;
+    }
+    for (k = 0; k < n; k++) {
+        char *eq = strrchr(o->schema_names[k], '=');
+        if (!eq || eq == o->schema_names[k] ||
+            !(o->schema_types[k] = cs_type_from_name(eq + 1))) {
+            usage_error("import", "--schema needs COLUMN=TYPE pairs (types "
+                        "int64, float64, string, bool, date), not", v,
+                        import_usage);
+            return 0;
+        }
+        *eq = '\0';
+    }
+    o->csv.schema_names = (const char *const *)o->schema_names;
+    o->csv.schema_types = o->schema_types;
+    o->csv.nschema = n;
+    return 1;
+}
+
+/* Takes the reading option at ARGV[*I] into O: 1 taken, 0 not one of
+** them, -1 bad (a usage message printed). */
+static int take_read_option(int argc, char **argv, int *i, read_opts *o)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    size_t n;
+    if (strcmp(a, "--no-header") == 0) {
+        o->csv.header = 0;
+        return 1;
+    }
+    if (!v || (strcmp(a, "--sep") && strcmp(a, "--decimal") &&
+               strcmp(a, "--thousands") && strcmp(a, "--encoding") &&
+               strcmp(a, "--date-format") && strcmp(a, "--na") &&
+               strcmp(a, "--schema")))
+        return 0;
+    ++*i;
+    if (strcmp(a, "--sep") == 0)
+        return option_char(a, v, &o->csv.sep) ? 1 : -1;
+    if (strcmp(a, "--decimal") == 0)
+        return option_char(a, v, &o->csv.decimal) ? 1 : -1;
+    if (strcmp(a, "--thousands") == 0)
+        return option_char(a, v, &o->csv.thousands) ? 1 : -1;
+    if (strcmp(a, "--encoding") == 0) {
+        o->csv.encoding = v;
+        return 1;
+    }
+    if (strcmp(a, "--date-format") == 0) {
+        o->csv.date_format = v;
+        return 1;
+    }
+    if (strcmp(a, "--schema") == 0) {
+        free(o->schema_copy);
+        free(o->schema_names);
+        free(o->schema_types);
+        o->schema_copy = NULL;
+        o->schema_names = NULL;
+        o->schema_types = NULL;
+        return parse_schema(v, o) ? 1 : -1;
+    }
+    /* --na */
+    free(o->na_copy);
+    free(o->na);
+    o->na_copy = NULL;
+    o->na = NULL;
+    if (!split_names(v, &o->na_copy, &o->na, &n)) {
+        fprintf(stderr, PROGNAME ": import: out of memory\n");
+        return -1;
+    }
+    o->csv.na = (const char *const *)o->na;
+    o->csv.nna = n;
+    return 1;
+}
+
 int cmd_import(int argc, char **argv)
 {
     const char *file = NULL, *table = NULL, *columns = NULL;
     cs_write_mode mode = CS_WRITE_CREATE;
     cs_engine *eng;
     cs_store *st;
-    int i, rc;
-    for (i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
+    read_opts ro;
+    int i, rc = EXIT_OK;
+    memset(&ro, 0, sizeof ro);
+    cs_csv_options_init(&ro.csv);
+    for (i = 1; i < argc && rc == EXIT_OK; i++) {
+        int taken = take_read_option(argc, argv, &i, &ro);
+        if (taken < 0) rc = EXIT_USAGE;
+        else if (taken) continue;
+        else if (is_help(argv[i])) {
             fputs(import_usage, stdout);
+            read_opts_free(&ro);
             return EXIT_OK;
-        }
-        if (take_db_option(argc, argv, &i)) continue;
-        if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
+        } else if (take_db_option(argc, argv, &i)) {
+            continue;
+        } else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
             table = argv[++i];
         } else if (strcmp(argv[i], "--columns") == 0 && i + 1 < argc) {
             columns = argv[++i];
         } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
             if (!parse_mode(argv[++i], &mode))
-                return usage_error("import", "--mode must be create, "
-                                   "replace or append, not", argv[i],
-                                   import_usage);
+                rc = usage_error("import", "--mode must be create, "
+                                 "replace or append, not", argv[i],
+                                 import_usage);
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error("import", "unknown option or missing value",
-                               argv[i], import_usage);
+            rc = usage_error("import", "unknown option or missing value",
+                             argv[i], import_usage);
         } else if (!file) {
             file = argv[i];
         } else {
-            return usage_error("import", "one file at a time; extra",
-                               argv[i], import_usage);
+            rc = usage_error("import", "one file at a time; extra", argv[i],
+                             import_usage);
         }
     }
-    if (!file) return usage_error("import", "missing FILE.csv", NULL,
-                                  import_usage);
-    if (!table) return usage_error("import", "missing --table NAME", NULL,
-                                   import_usage);
-    if (columns && (!*columns || columns[0] == ',' || strstr(columns, ",,") ||
-                    columns[strlen(columns) - 1] == ','))
-        return usage_error("import", "--columns needs names separated by "
-                           "commas, not", columns, import_usage);
-    if ((rc = open_store(&eng, &st))) return rc;
-    rc = import_file(eng, st, file, table, mode, NULL, columns);
-    close_store(eng, st);
+    if (rc == EXIT_OK && !file)
+        rc = usage_error("import", "missing FILE.csv", NULL, import_usage);
+    if (rc == EXIT_OK && !table)
+        rc = usage_error("import", "missing --table NAME", NULL, import_usage);
+    if (rc == EXIT_OK && columns &&
+        (!*columns || columns[0] == ',' || strstr(columns, ",,") ||
+         columns[strlen(columns) - 1] == ','))
+        rc = usage_error("import", "--columns needs names separated by "
+                         "commas, not", columns, import_usage);
+    if (rc == EXIT_OK && (rc = open_store(&eng, &st)) == EXIT_OK) {
+        rc = import_file(eng, st, file, table, mode, &ro.csv, columns);
+        close_store(eng, st);
+    }
+    read_opts_free(&ro);
     return rc;
 }
 
