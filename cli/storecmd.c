@@ -181,6 +181,8 @@ static int split_names(const char *list, char **copy, char ***names, size_t *n)
     if (!*copy || !*names) {
         free(*copy);
         free(*names);
+        *copy = NULL;
+        *names = NULL;
         return 0;
     }
     for (i = 0, p = *copy; i < k; i++) {
@@ -301,17 +303,18 @@ static int parse_schema(const char *v, read_opts *o)
 ** them, -1 bad (a usage message printed). */
 static int take_read_option(int argc, char **argv, int *i, read_opts *o)
 {
+    static const char *const with_value[] = {
+        "--sep", "--decimal", "--thousands", "--encoding", "--date-format",
+        "--na", "--schema"};
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    size_t n;
+    size_t n, k;
     if (strcmp(a, "--no-header") == 0) {
         o->csv.header = 0;
         return 1;
     }
-    if (!v || (strcmp(a, "--sep") && strcmp(a, "--decimal") &&
-               strcmp(a, "--thousands") && strcmp(a, "--encoding") &&
-               strcmp(a, "--date-format") && strcmp(a, "--na") &&
-               strcmp(a, "--schema")))
-        return 0;
+    for (k = 0; k < sizeof with_value / sizeof *with_value; k++)
+        if (strcmp(a, with_value[k]) == 0) break;
+    if (!v || k == sizeof with_value / sizeof *with_value) return 0;
     ++*i;
     if (strcmp(a, "--sep") == 0)
         return option_char(a, v, &o->csv.sep) ? 1 : -1;
@@ -362,14 +365,14 @@ int cmd_import(int argc, char **argv)
     cs_csv_options_init(&ro.csv);
     for (i = 1; i < argc && rc == EXIT_OK; i++) {
         int taken = take_read_option(argc, argv, &i, &ro);
-        if (taken < 0) rc = EXIT_USAGE;
-        else if (taken) continue;
-        else if (is_help(argv[i])) {
+        if (taken < 0) {
+            rc = EXIT_USAGE;
+        } else if (taken || take_db_option(argc, argv, &i)) {
+            continue;
+        } else if (is_help(argv[i])) {
             fputs(import_usage, stdout);
             read_opts_free(&ro);
             return EXIT_OK;
-        } else if (take_db_option(argc, argv, &i)) {
-            continue;
         } else if (strcmp(argv[i], "--table") == 0 && i + 1 < argc) {
             table = argv[++i];
         } else if (strcmp(argv[i], "--columns") == 0 && i + 1 < argc) {
