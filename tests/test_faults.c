@@ -262,7 +262,6 @@ static int op_build(cs_engine *eng, const cs_dataset *in, const cs_dataset *o,
             case CS_TYPE_BOOL: v.u.b = (int)(r & 1); break;
             case CS_TYPE_DATE: v.u.d = (int32_t)r * 97; break;
             case CS_TYPE_STR:
-                v.isnull = 0;
                 rc = r % 7 == 3 ? cs_column_push_null(c)
                      : r % 2     ? cs_column_push_str(c, "Hoa\xCC\x80 B\xC3\xACnh", 10)
                                  : cs_column_push_str(c, "L\xE1\xBA\xA1" "c S\xC6\xA1n",
